@@ -1,0 +1,5 @@
+"""Allow ``python -m phasediff``."""
+
+from phasediff.cli import main
+
+main()

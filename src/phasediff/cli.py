@@ -1,0 +1,324 @@
+"""The command line: thin wiring from options to one core call, a renderer and an exit code.
+
+This is the only module that imports click.  Every command body follows the
+same shape; errors from the core (``PhasediffError``) are translated once, in
+``_run``, into ``Error: ...`` on stderr and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from phasediff import __version__
+from phasediff.changes import Comparison, Severity, Side
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK, EXIT_RUNTIME, PhasediffError
+from phasediff.project import Project, Spec, parse_spec
+from phasediff.render import Format, render_comparison
+from phasediff.render.show import show_json, show_text
+from phasediff.rules import RULES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ran (with or without differences); 1 differences found with "
+    "--exit-code, or a change at or above --fail-on; 2 usage error; 3 runtime error "
+    "(not a repository, unknown revision or phase, unreadable document)."
+)
+
+
+class DefaultGroup(click.Group):
+    """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["diff", *args]
+        return super().parse_args(ctx, args)
+
+
+def _run(command: F) -> F:
+    """Translate the core's errors into one line on stderr and a documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = command(*args, **kwargs)
+        except PhasediffError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug of ours: one line, and the traceback only on request
+            if os.environ.get("PHASEDIFF_DEBUG"):
+                traceback.print_exc()
+            click.echo(
+                f"Error: internal error: {exc!r}. Re-run with PHASEDIFF_DEBUG=1 for the "
+                "traceback and report it.",
+                err=True,
+            )
+            sys.exit(EXIT_RUNTIME)
+        sys.exit(code or EXIT_OK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print to stdout, or replace ``output`` atomically: never a half-written file."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output = output.resolve()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="\n", dir=output.parent, delete=False, suffix=".tmp"
+        ) as handle:
+            handle.write(text)
+        os.replace(handle.name, output)
+    except OSError as exc:
+        raise PhasediffError(f"Cannot write {output}: {exc.strerror}.") from exc
+
+
+repo_option = click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (any directory inside its work tree).",
+)
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour for text output; NO_COLOR in the environment turns it off in auto.",
+)
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the result to this file instead of stdout.",
+)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="phasediff")
+def main() -> None:
+    """Architectural drift between phase architecture documents, across phases and git history.
+
+    \b
+    phasediff 2 3                       what phase 3 adds, removes and changes over phase 2
+    phasediff 3 --from v2.0 --to HEAD   how phase 3's document moved between two revisions
+    phasediff 3@v2.0 3                  the same, with PHASE@REV on either side
+    phasediff phases                    the phase documents found
+    phasediff show 3                    the parsed model of one phase document
+
+    Run `phasediff COMMAND --help` for a command's options.
+    """
+
+
+@main.command("diff", epilog=EXIT_CODES_HELP)
+@click.argument("base")
+@click.argument("head", required=False)
+@click.option("--rev", default=None, help="Read phases at this revision (default: working tree).")
+@click.option("--from", "from_rev", default=None, help="With one PHASE: the base revision.")
+@click.option(
+    "--to",
+    "to_rev",
+    default=None,
+    help="With one PHASE: the head revision (default: working tree).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@output_option
+@color_option
+@click.option("--exit-code", is_flag=True, help="Exit 1 when there is any change.")
+@click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Exit 1 when a change at or above this severity exists.",
+)
+@repo_option
+@_run
+def diff_command(
+    base: str,
+    head: str | None,
+    rev: str | None,
+    from_rev: str | None,
+    to_rev: str | None,
+    fmt: str,
+    output: Path | None,
+    color: str,
+    exit_code: bool,
+    fail_on: str | None,
+    repo_path: Path,
+) -> int:
+    """Compare two phases (A B), one phase at two revisions, or two files.
+
+    \b
+    BASE and HEAD are each one of:
+      3                                   phase 3 (at --rev, or in the working tree)
+      3@v2.0                              phase 3 at revision v2.0
+      v2.0:docs/phase-3/ARCHITECTURE.md   a file at a revision
+      path/to/ARCHITECTURE.md             a file on disk
+    With a single PHASE, --from REV and --to REV compare it across revisions.
+    """
+    project = Project.open(repo_path)
+    cwd = Path.cwd()
+    base_spec, head_spec = _diff_specs(base, head, rev, from_rev, to_rev, cwd)
+    comparison = project.compare(base_spec, head_spec)
+    text = render_comparison(comparison, Format(fmt), color=_use_color(color) and output is None)
+    write_output(text, output)
+    return verdict(comparison, exit_code=exit_code, fail_on=fail_on)
+
+
+def _diff_specs(
+    base: str,
+    head: str | None,
+    rev: str | None,
+    from_rev: str | None,
+    to_rev: str | None,
+    cwd: Path,
+) -> tuple[Spec, Spec]:
+    if head is None:
+        if from_rev is None:
+            raise click.UsageError(
+                f"Give two phases to compare (phasediff {base} 4), or --from REV to compare "
+                f"phase {base} across revisions."
+            )
+        spec = parse_spec(base, None, cwd)
+        if spec.phase is None:
+            raise click.UsageError("--from/--to take a PHASE, not a file.")
+        return Spec(phase=spec.phase, rev=from_rev), Spec(phase=spec.phase, rev=to_rev)
+    if from_rev is not None or to_rev is not None:
+        raise click.UsageError(
+            "--from/--to go with a single PHASE; for two phases use --rev, or PHASE@REV."
+        )
+    return parse_spec(base, rev, cwd), parse_spec(head, rev, cwd)
+
+
+def verdict(comparison: Comparison, *, exit_code: bool, fail_on: str | None) -> int:
+    """The exit code a CI gate reads from a comparison."""
+    if fail_on is not None:
+        threshold = Severity(fail_on).rank
+        if any(change.severity.rank >= threshold for change in comparison.changes):
+            return EXIT_FINDINGS
+    if exit_code and comparison.changes:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+@main.command("phases")
+@click.option(
+    "--rev", default=None, help="List the phases at this revision (default: working tree)."
+)
+@repo_option
+@_run
+def phases_command(rev: str | None, repo_path: Path) -> int:
+    """List the phase documents: id, path, name, status, started and completed dates."""
+    project = Project.open(repo_path)
+    refs = project.refs(rev)
+    if not refs:
+        where = "in the working tree" if rev is None else f"at {rev}"
+        raise PhasediffError(
+            f"No phase documents found {where} (looked for docs/phase-N/ARCHITECTURE.md and "
+            "similar). Set globs in [tool.phasediff] if yours live elsewhere."
+        )
+    rows = []
+    for ref in refs:
+        _, doc = project.load(ref)
+        overview = doc.overview
+        rows.append(
+            (
+                ref.phase,
+                ref.path,
+                overview.name or "-",
+                overview.status.value if overview.status else "-",
+                overview.started or "-",
+                overview.completed or "-",
+            )
+        )
+    header = ("PHASE", "PATH", "NAME", "STATUS", "STARTED", "COMPLETED")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
+    return EXIT_OK
+
+
+@main.command("show")
+@click.argument("phase")
+@click.option(
+    "--rev", default=None, help="Read the document at this revision (default: working tree)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@output_option
+@color_option
+@repo_option
+@_run
+def show_command(
+    phase: str, rev: str | None, fmt: str, output: Path | None, color: str, repo_path: Path
+) -> int:
+    """Show the parsed model of one phase document (PHASE, PHASE@REV, REV:PATH or a file)."""
+    project = Project.open(repo_path)
+    spec = parse_spec(phase, rev, Path.cwd())
+    side, doc = project.load_spec(spec)
+    if fmt == "json":
+        text = show_json(doc, side)
+    else:
+        text = show_text(doc, _side_label(side), color=_use_color(color) and output is None)
+    write_output(text, output)
+    return EXIT_OK
+
+
+def _side_label(side: Side) -> str:
+    where = "working tree" if side.rev is None else side.rev
+    return f"{side.path} @ {where}"
+
+
+@main.command("rules")
+def rules_command() -> None:
+    """Print the change rules: id, default severity, section and meaning."""
+    width = max(len(rule.id) for rule in RULES.values())
+    for rule in RULES.values():
+        click.echo(
+            f"{rule.id.ljust(width)}  {rule.severity.value:<8}  {rule.section:<16}  {rule.description}"
+        )

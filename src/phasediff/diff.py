@@ -1,0 +1,1272 @@
+"""Compare two parsed documents, or two phases' effective architectures, into change records.
+
+Entities are matched by identity key and compared field by field; only YAML
+configuration sub-trees that actually differ go through DeepDiff (about 500
+times dearer than a keyed comparison of our own).  Severity is looked up by
+rule id, never decided here.
+
+Two modes:
+
+* ``diff_documents``: one phase at two revisions, compared entry by entry.
+* ``diff_phases``: phase A against phase B through their *effective
+  architectures* (``effective.py``): what carries over is not removed, what
+  a phase deprecates or replaces leaves with everything it owned.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from deepdiff import DeepDiff
+
+from phasediff.changes import Change, Comparison, Kind, Severity, Side, sort_changes
+from phasediff.effective import Effective, Removal, port_match_key
+from phasediff.model import (
+    CheckItem,
+    Component,
+    ConfigFile,
+    Diagram,
+    Duration,
+    EnvVar,
+    Link,
+    Metric,
+    NamedItem,
+    PhaseDocument,
+    Port,
+    Prose,
+    Section,
+)
+from phasediff.rules import RULES
+from phasediff.text import format_duration, normalise_key
+
+STATUS_ORDER = {"planned": 0, "in_progress": 1, "complete": 2, "unknown": -1}
+
+
+@dataclass(frozen=True)
+class DiffOptions:
+    """What a project configured: rule severities (None = off) and declared renames."""
+
+    severities: Mapping[str, Severity | None] = field(default_factory=dict)
+    renames: Mapping[str, str] = field(default_factory=dict)
+
+
+class _Emitter:
+    """Collects changes, grading each by its rule and dropping rules turned off."""
+
+    def __init__(self, options: DiffOptions, base_path: str | None, head_path: str | None) -> None:
+        self.options = options
+        self.base_path = base_path
+        self.head_path = head_path
+        self.changes: list[Change] = []
+
+    def emit(
+        self,
+        rule: str,
+        kind: Kind,
+        key: str,
+        field_name: str | None = None,
+        old: Any = None,
+        new: Any = None,
+        *,
+        note: str = "",
+        line: int = 0,
+        base_side: bool = False,
+        section: str | None = None,
+    ) -> None:
+        definition = RULES[rule]
+        severity = self.options.severities.get(rule, definition.severity)
+        if rule in self.options.severities and severity is None:
+            return
+        self.changes.append(
+            Change(
+                section=section or definition.section,
+                kind=kind,
+                key=key,
+                field=field_name,
+                old=jsonable(old),
+                new=jsonable(new),
+                severity=severity or definition.severity,
+                rule=rule,
+                note=note,
+                line=line,
+                path=self.base_path if base_side else self.head_path,
+            )
+        )
+
+
+def jsonable(value: Any) -> Any:
+    """YAML data and model values to plain JSON values (stable, string keys)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((jsonable(v) for v in value), key=str)
+    return str(value)
+
+
+# ---------------------------------------------------------------------------
+# Keyed collections
+# ---------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _pairs(
+    old: Iterable[T], new: Iterable[T], key: Callable[[T], str]
+) -> tuple[list[T], list[T], list[tuple[T, T]]]:
+    """Removed, added and common entities by identity key, in key order."""
+    old_by = {key(item): item for item in old}
+    new_by = {key(item): item for item in new}
+    removed = [old_by[k] for k in sorted(old_by.keys() - new_by.keys())]
+    added = [new_by[k] for k in sorted(new_by.keys() - old_by.keys())]
+    common = [(old_by[k], new_by[k]) for k in sorted(old_by.keys() & new_by.keys())]
+    return removed, added, common
+
+
+def _excerpt(old: str, new: str, context: int = 4) -> tuple[str, str]:
+    """A short word-level excerpt around what changed between two texts."""
+    a, b = old.split(), new.split()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not opcodes:
+        return old, new
+    first, last = opcodes[0], opcodes[-1]
+    a_start, a_end = max(first[1] - context, 0), min(last[2] + context, len(a))
+    b_start, b_end = max(first[3] - context, 0), min(last[4] + context, len(b))
+
+    def clip(words: list[str], start: int, end: int) -> str:
+        text = " ".join(words[start:end])
+        if len(text) > 240:
+            text = text[:239] + "…"
+        return ("…" if start > 0 else "") + text + ("…" if end < len(words) else "")
+
+    return clip(a, a_start, a_end), clip(b, b_start, b_end)
+
+
+# ---------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------
+
+
+def _diff_overview(
+    out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool
+) -> None:
+    old, new = base.overview, head.overview
+    if old.status != new.status and new.status is not None:
+        old_value = old.status.value if old.status else None
+        new_value = new.status.value
+        regressed = STATUS_ORDER.get(old_value or "", -1) > STATUS_ORDER[new_value] >= 0
+        # Between two phases, phase 3 being planned while phase 2 is complete is no regression.
+        rule = "status-regressed" if regressed and not phases else "status-changed"
+        out.emit(rule, Kind.CHANGED, "status", None, old_value, new_value, line=new.line)
+    if old.name != new.name and not phases:
+        out.emit(
+            "phase-name-changed", Kind.CHANGED, "name", None, old.name, new.name, line=new.line
+        )
+    for key in ("started", "completed"):
+        before, after = getattr(old, key), getattr(new, key)
+        if before != after:
+            out.emit("phase-date-changed", Kind.CHANGED, key, None, before, after, line=new.line)
+    if old.summary != new.summary and not phases:
+        before, after = _excerpt(old.summary, new.summary)
+        out.emit("summary-changed", Kind.CHANGED, "summary", None, before, after, line=new.line)
+
+
+def _diff_checklist(
+    out: _Emitter,
+    old: Sequence[CheckItem],
+    new: Sequence[CheckItem],
+    *,
+    added: str,
+    removed: str,
+    checked: str,
+    unchecked: str | None = None,
+    section: str | None = None,
+) -> None:
+    gone, came, common = _pairs(old, new, lambda item: item.key)
+    for item in gone:
+        out.emit(
+            removed,
+            Kind.REMOVED,
+            item.text,
+            old=item.text,
+            line=item.line,
+            base_side=True,
+            section=section,
+        )
+    for item in came:
+        out.emit(added, Kind.ADDED, item.text, new=item.text, line=item.line, section=section)
+    for before, after in common:
+        if bool(before.done) != bool(after.done) and after.done is not None:
+            rule = checked if after.done or unchecked is None else unchecked
+            out.emit(
+                rule,
+                Kind.CHANGED,
+                after.text,
+                "done",
+                before.done,
+                after.done,
+                line=after.line,
+                section=section,
+            )
+
+
+def _diff_whats_new(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    old, new = base.whats_new, head.whats_new
+    _diff_checklist(
+        out,
+        old.items,
+        new.items,
+        added="whats-new-added",
+        removed="whats-new-removed",
+        checked="whats-new-checked",
+    )
+    gone, came, _ = _pairs(old.deprecated, new.deprecated, normalise_key)
+    for text in came:
+        out.emit("deprecation-declared", Kind.ADDED, text, new=text, line=new.line)
+    for text in gone:
+        out.emit(
+            "deprecation-withdrawn", Kind.REMOVED, text, old=text, line=old.line, base_side=True
+        )
+    gone_items, came_items, _ = _pairs(old.key_differences, new.key_differences, lambda i: i.key)
+    for item in gone_items:
+        out.emit(
+            "key-difference-changed",
+            Kind.REMOVED,
+            item.text,
+            old=item.text,
+            line=item.line,
+            base_side=True,
+        )
+    for item in came_items:
+        out.emit("key-difference-changed", Kind.ADDED, item.text, new=item.text, line=item.line)
+
+
+def _node_key(label: str) -> str:
+    return normalise_key(label)
+
+
+def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram) -> None:
+    old_nodes = {_node_key(n.label): n for n in old.nodes}
+    new_nodes = {_node_key(n.label): n for n in new.nodes}
+    for key in sorted(old_nodes.keys() - new_nodes.keys()):
+        node = old_nodes[key]
+        out.emit(
+            "diagram-node-removed",
+            Kind.REMOVED,
+            node.label,
+            old=node.label,
+            line=node.line,
+            base_side=True,
+        )
+    for key in sorted(new_nodes.keys() - old_nodes.keys()):
+        node = new_nodes[key]
+        legend = node.legend.value if node.legend else None
+        out.emit("diagram-node-added", Kind.ADDED, node.label, new=legend, line=node.line)
+    for key in sorted(old_nodes.keys() & new_nodes.keys()):
+        before, after = old_nodes[key], new_nodes[key]
+        if before.legend != after.legend:
+            out.emit(
+                "diagram-node-changed",
+                Kind.CHANGED,
+                after.label,
+                "legend",
+                before.legend.value if before.legend else None,
+                after.legend.value if after.legend else None,
+                line=after.line,
+            )
+
+    def edges(diagram: Diagram) -> dict[tuple[str, str], str]:
+        labels = {n.id: _node_key(n.label) for n in diagram.nodes}
+        return {
+            (labels.get(e.source, e.source), labels.get(e.target, e.target)): e.label
+            for e in diagram.edges
+        }
+
+    def name(diagram: Diagram, key: str) -> str:
+        return next((n.label for n in diagram.nodes if _node_key(n.label) == key), key)
+
+    old_edges, new_edges = edges(old), edges(new)
+    for pair in sorted(old_edges.keys() - new_edges.keys()):
+        text = f"{name(old, pair[0])} -> {name(old, pair[1])}"
+        out.emit(
+            "diagram-edge-removed",
+            Kind.REMOVED,
+            text,
+            old=old_edges[pair] or None,
+            line=old.line,
+            base_side=True,
+        )
+    for pair in sorted(new_edges.keys() - old_edges.keys()):
+        text = f"{name(new, pair[0])} -> {name(new, pair[1])}"
+        out.emit("diagram-edge-added", Kind.ADDED, text, new=new_edges[pair] or None, line=new.line)
+
+
+# -- components ---------------------------------------------------------------
+
+
+def component_summary(component: Component) -> dict[str, Any]:
+    """What an added or removed component record carries as its value."""
+    summary: dict[str, Any] = {}
+    if component.technology:
+        summary["technology"] = component.technology
+    if component.purpose:
+        summary["purpose"] = component.purpose
+    if component.exposes:
+        summary["exposes"] = list(component.exposes)
+    return summary
+
+
+def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> None:
+    if old == new:
+        return
+    if not isinstance(old, (dict, list)) or not isinstance(new, (dict, list)):
+        out.emit(
+            "component-config-changed", Kind.CHANGED, key, "configuration", old, new, line=line
+        )
+        return
+    tree = DeepDiff(old, new, ignore_order=True, view="tree", verbose_level=2)
+    records: list[tuple[str, str, Any, Any]] = []
+    for report, levels in tree.items():
+        for level in levels:
+            parts = level.path(output_format="list")
+            path = ".".join(["configuration", *(str(p) for p in parts)])
+            before = None if type(level.t1).__name__ == "NotPresent" else level.t1
+            after = None if type(level.t2).__name__ == "NotPresent" else level.t2
+            if report in ("dictionary_item_added", "iterable_item_added", "attribute_added"):
+                records.append(("component-config-added", path, None, after))
+            elif report in (
+                "dictionary_item_removed",
+                "iterable_item_removed",
+                "attribute_removed",
+            ):
+                records.append(("component-config-removed", path, before, None))
+            else:
+                records.append(("component-config-changed", path, before, after))
+    for rule, path, before, after in sorted(records, key=lambda r: (r[1], r[0])):
+        kind = {
+            "component-config-added": Kind.ADDED,
+            "component-config-removed": Kind.REMOVED,
+        }.get(rule, Kind.CHANGED)
+        out.emit(rule, kind, key, path, before, after, line=line)
+
+
+def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
+    name = new.name
+    line = new.line
+    if old.technology != new.technology:
+        out.emit(
+            "component-technology-changed",
+            Kind.CHANGED,
+            name,
+            "technology",
+            old.technology,
+            new.technology,
+            line=line,
+        )
+    if old.purpose != new.purpose:
+        out.emit(
+            "component-purpose-changed",
+            Kind.CHANGED,
+            name,
+            "purpose",
+            old.purpose,
+            new.purpose,
+            line=line,
+        )
+    _config_changes(out, name, old.configuration, new.configuration, line)
+    for attribute in ("connects_to", "exposes", "depends_on"):
+        before = {normalise_key(v): v for v in getattr(old, attribute)}
+        after = {normalise_key(v): v for v in getattr(new, attribute)}
+        for key in sorted(before.keys() - after.keys()):
+            out.emit(
+                "component-integration-changed",
+                Kind.REMOVED,
+                name,
+                attribute,
+                before[key],
+                None,
+                line=line,
+            )
+        for key in sorted(after.keys() - before.keys()):
+            out.emit(
+                "component-integration-changed",
+                Kind.ADDED,
+                name,
+                attribute,
+                None,
+                after[key],
+                line=line,
+            )
+    before_ops = {normalise_key(v): v for v in old.operational}
+    after_ops = {normalise_key(v): v for v in new.operational}
+    for key in sorted(before_ops.keys() - after_ops.keys()):
+        out.emit(
+            "component-operations-changed",
+            Kind.REMOVED,
+            name,
+            "operational",
+            before_ops[key],
+            None,
+            line=line,
+        )
+    for key in sorted(after_ops.keys() - before_ops.keys()):
+        out.emit(
+            "component-operations-changed",
+            Kind.ADDED,
+            name,
+            "operational",
+            None,
+            after_ops[key],
+            line=line,
+        )
+    old_extra, new_extra = dict(old.extra), dict(new.extra)
+    for label in sorted(old_extra.keys() | new_extra.keys()):
+        if old_extra.get(label) != new_extra.get(label):
+            out.emit(
+                "component-field-changed",
+                Kind.CHANGED,
+                name,
+                label,
+                old_extra.get(label),
+                new_extra.get(label),
+                line=line,
+            )
+
+
+_VERSION = re.compile(r"\bv?\d+(?:\.[\dx*]+)*\b")
+
+
+def technology_family(technology: str | None) -> str:
+    """``Grafana Loki 2.9.6 (single binary)`` -> ``grafana loki``: technology without versions."""
+    if not technology:
+        return ""
+    text = re.sub(r"\([^)]*\)", "", technology)
+    return normalise_key(_VERSION.sub("", text))
+
+
+def _exposed_ports(component: Component) -> set[int]:
+    return {
+        int(n) for entry in component.exposes for n in re.findall(r"(?<!\d)(\d{2,5})(?!\d)", entry)
+    }
+
+
+def _rename_evidence(old: Component, new: Component) -> str | None:
+    """Why ``new`` looks like ``old`` renamed, or None."""
+    family = technology_family(old.technology)
+    if family and family == technology_family(new.technology):
+        return "same technology"
+    if isinstance(old.configuration, dict) and isinstance(new.configuration, dict):
+        keys = set(map(str, old.configuration))
+        if len(keys) >= 2 and keys == set(map(str, new.configuration)):
+            return "same configuration keys"
+    ports = _exposed_ports(old)
+    if ports and ports == _exposed_ports(new):
+        return "same ports"
+    return None
+
+
+def _declared_renames(new: Sequence[Component], options: DiffOptions) -> dict[str, str]:
+    """old key -> new key, from ``[tool.phasediff.renames]`` and ``**Renamed from:**`` fields."""
+    declared = {normalise_key(a): normalise_key(b) for a, b in options.renames.items()}
+    for component in new:
+        for label, value in component.extra:
+            if label in ("renamed from", "formerly", "previously"):
+                declared[normalise_key(value)] = component.key
+    return declared
+
+
+def _diff_components(
+    out: _Emitter,
+    old: Sequence[Component],
+    new: Sequence[Component],
+    options: DiffOptions,
+    removals: Mapping[str, Removal],
+    replaced: set[str],
+) -> None:
+    gone, came, common = _pairs(old, new, lambda c: c.key)
+    declared = _declared_renames(new, options)
+    renamed: list[tuple[Component, Component, str]] = []
+    came_by_key = {c.key: c for c in came}
+    for component in list(gone):
+        target = declared.get(component.key)
+        if target in came_by_key:
+            renamed.append((component, came_by_key.pop(target), "declared"))
+            gone.remove(component)
+    for component in list(gone):
+        if component.key in replaced:
+            continue  # an explicit "replaced by" is a removal, never a guessed rename
+        candidates = [
+            (evidence, other)
+            for other in came_by_key.values()
+            if (evidence := _rename_evidence(component, other)) is not None
+        ]
+        if len(candidates) == 1:
+            evidence, other = candidates[0]
+            renamed.append((component, other, evidence))
+            came_by_key.pop(other.key)
+            gone.remove(component)
+    for before, after, evidence in renamed:
+        out.emit(
+            "component-renamed",
+            Kind.RENAMED,
+            after.name,
+            "name",
+            before.name,
+            after.name,
+            note=evidence,
+            line=after.line,
+        )
+        _diff_component(out, before, after)
+    for component in gone:
+        removal = removals.get(component.key)
+        rule = removal.rule if removal else "component-removed"
+        note = removal.note if removal else ""
+        out.emit(
+            rule,
+            Kind.REMOVED,
+            component.name,
+            None,
+            component_summary(component),
+            None,
+            note=note,
+            line=component.line,
+            base_side=True,
+        )
+    for component in came_by_key.values():
+        out.emit(
+            "component-added",
+            Kind.ADDED,
+            component.name,
+            None,
+            None,
+            component_summary(component),
+            line=component.line,
+        )
+    for before, after in common:
+        if before != after:
+            _diff_component(out, before, after)
+
+
+# -- tables: metrics, env, config files, ports --------------------------------
+
+
+def _diff_metrics(
+    out: _Emitter, old: Iterable[Metric], new: Iterable[Metric], notes: Mapping[str, str]
+) -> None:
+    gone, came, common = _pairs(old, new, lambda m: m.key)
+    for metric in gone:
+        out.emit(
+            "metric-removed",
+            Kind.REMOVED,
+            metric.name,
+            old=_metric_value(metric),
+            note=notes.get(metric.key, ""),
+            line=metric.line,
+            base_side=True,
+        )
+    for metric in came:
+        out.emit(
+            "metric-added", Kind.ADDED, metric.name, new=_metric_value(metric), line=metric.line
+        )
+    for before, after in common:
+        if before.type != after.type:
+            out.emit(
+                "metric-type-changed",
+                Kind.CHANGED,
+                after.name,
+                "type",
+                before.type,
+                after.type,
+                line=after.line,
+            )
+        for attribute in ("purpose", "alert_threshold", "component"):
+            if getattr(before, attribute) != getattr(after, attribute):
+                out.emit(
+                    "metric-changed",
+                    Kind.CHANGED,
+                    after.name,
+                    attribute,
+                    getattr(before, attribute),
+                    getattr(after, attribute),
+                    line=after.line,
+                )
+        _diff_extra(out, "metric-changed", after.name, before.extra, after.extra, after.line)
+
+
+def _metric_value(metric: Metric) -> dict[str, Any]:
+    return {k: v for k, v in (("type", metric.type), ("purpose", metric.purpose)) if v}
+
+
+def _diff_extra(
+    out: _Emitter,
+    rule: str,
+    key: str,
+    old: tuple[tuple[str, str], ...],
+    new: tuple[tuple[str, str], ...],
+    line: int,
+) -> None:
+    before = {normalise_key(k): v for k, v in old}
+    after = {normalise_key(k): v for k, v in new}
+    for column in sorted(before.keys() | after.keys()):
+        if before.get(column) != after.get(column):
+            out.emit(
+                rule, Kind.CHANGED, key, column, before.get(column), after.get(column), line=line
+            )
+
+
+def _diff_env(
+    out: _Emitter, old: Iterable[EnvVar], new: Iterable[EnvVar], notes: Mapping[str, str]
+) -> None:
+    gone, came, common = _pairs(old, new, lambda e: e.key)
+    for var in gone:
+        out.emit(
+            "env-removed",
+            Kind.REMOVED,
+            var.name,
+            old=_env_value(var),
+            note=notes.get(var.key, ""),
+            line=var.line,
+            base_side=True,
+        )
+    for var in came:
+        rule = "env-added-required" if var.required else "env-added"
+        out.emit(rule, Kind.ADDED, var.name, new=_env_value(var), line=var.line)
+    for before, after in common:
+        if before.required != after.required and after.required is not None:
+            rule = "env-became-required" if after.required else "env-became-optional"
+            out.emit(
+                rule,
+                Kind.CHANGED,
+                after.name,
+                "required",
+                before.required,
+                after.required,
+                line=after.line,
+            )
+        if before.default != after.default:
+            out.emit(
+                "env-default-changed",
+                Kind.CHANGED,
+                after.name,
+                "default",
+                before.default,
+                after.default,
+                line=after.line,
+            )
+        if before.purpose != after.purpose:
+            out.emit(
+                "env-changed",
+                Kind.CHANGED,
+                after.name,
+                "purpose",
+                before.purpose,
+                after.purpose,
+                line=after.line,
+            )
+        _diff_extra(out, "env-changed", after.name, before.extra, after.extra, after.line)
+
+
+def _env_value(var: EnvVar) -> dict[str, Any]:
+    value: dict[str, Any] = {}
+    if var.default is not None:
+        value["default"] = var.default
+    if var.required is not None:
+        value["required"] = var.required
+    return value
+
+
+def _diff_config_files(
+    out: _Emitter, old: Iterable[ConfigFile], new: Iterable[ConfigFile], notes: Mapping[str, str]
+) -> None:
+    gone, came, common = _pairs(old, new, lambda c: c.key)
+    for item in gone:
+        out.emit(
+            "config-file-removed",
+            Kind.REMOVED,
+            item.name,
+            old=item.location,
+            note=notes.get(item.key, ""),
+            line=item.line,
+            base_side=True,
+        )
+    for item in came:
+        out.emit("config-file-added", Kind.ADDED, item.name, new=item.location, line=item.line)
+    for before, after in common:
+        if before.location != after.location:
+            out.emit(
+                "config-file-moved",
+                Kind.CHANGED,
+                after.name,
+                "location",
+                before.location,
+                after.location,
+                line=after.line,
+            )
+        if before.purpose != after.purpose:
+            out.emit(
+                "config-file-changed",
+                Kind.CHANGED,
+                after.name,
+                "purpose",
+                before.purpose,
+                after.purpose,
+                line=after.line,
+            )
+        _diff_extra(out, "config-file-changed", after.name, before.extra, after.extra, after.line)
+
+
+def _diff_ports(
+    out: _Emitter, old: Iterable[Port], new: Iterable[Port], notes: Mapping[str, str]
+) -> None:
+    gone, came, common = _pairs(old, new, port_match_key)
+    for port in gone:
+        out.emit(
+            "port-closed",
+            Kind.REMOVED,
+            port.key,
+            old=port.description or None,
+            note=notes.get(port_match_key(port), ""),
+            line=port.line,
+            base_side=True,
+            section="deployment",
+        )
+    for port in came:
+        out.emit("port-opened", Kind.ADDED, port.key, new=port.description or None, line=port.line)
+    for before, after in common:
+        if normalise_key(before.description) != normalise_key(after.description):
+            out.emit(
+                "port-changed",
+                Kind.CHANGED,
+                after.key,
+                "description",
+                before.description,
+                after.description,
+                line=after.line,
+            )
+
+
+def _diff_objective(
+    out: _Emitter, name: str, old: Duration | None, new: Duration | None, line: int, *, phases: bool
+) -> None:
+    if old == new:
+        return
+    if new is None:
+        if not phases:  # between phases an unstated objective carries over
+            out.emit(
+                f"{name}-relaxed",
+                Kind.REMOVED,
+                name,
+                None,
+                format_duration(old.seconds) if old else None,
+                None,
+                note="no longer stated",
+                line=line,
+            )
+        return
+    if old is None:
+        out.emit("rto-set", Kind.ADDED, name, None, None, format_duration(new.seconds), line=line)
+        return
+    rule = f"{name}-relaxed" if new.seconds > old.seconds else f"{name}-tightened"
+    out.emit(
+        rule,
+        Kind.CHANGED,
+        name,
+        None,
+        format_duration(old.seconds),
+        format_duration(new.seconds),
+        line=line,
+    )
+
+
+def _diff_deployment(
+    out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool
+) -> None:
+    old, new = base.deployment, head.deployment
+    _diff_objective(out, "rto", old.rto, new.rto, new.line, phases=phases)
+    _diff_objective(out, "rpo", old.rpo, new.rpo, new.line, phases=phases)
+    if phases:
+        return
+    for attribute in ("compute", "network", "storage", "redundancy", "disaster_recovery"):
+        before = {normalise_key(v): v for v in getattr(old, attribute)}
+        after = {normalise_key(v): v for v in getattr(new, attribute)}
+        for key in sorted(before.keys() - after.keys()):
+            out.emit(
+                "deployment-changed",
+                Kind.REMOVED,
+                attribute,
+                None,
+                before[key],
+                None,
+                line=old.line,
+                base_side=True,
+            )
+        for key in sorted(after.keys() - before.keys()):
+            out.emit(
+                "deployment-changed", Kind.ADDED, attribute, None, None, after[key], line=new.line
+            )
+
+
+# -- prose, named lists, checklists, references, footer -----------------------
+
+
+def _diff_prose(out: _Emitter, section: str, old: Prose, new: Prose) -> None:
+    if old.text != new.text and (old.text or new.text):
+        before, after = _excerpt(old.text, new.text)
+        out.emit(
+            "prose-changed",
+            Kind.CHANGED,
+            section,
+            "text",
+            before or None,
+            after or None,
+            line=new.line or old.line,
+            section=section,
+        )
+    gone, came, _ = _pairs(old.items, new.items, lambda i: i.key)
+    for item in gone:
+        out.emit(
+            "prose-item-removed",
+            Kind.REMOVED,
+            item.text,
+            old=item.text,
+            line=item.line,
+            base_side=True,
+            section=section,
+        )
+    for item in came:
+        out.emit(
+            "prose-item-added",
+            Kind.ADDED,
+            item.text,
+            new=item.text,
+            line=item.line,
+            section=section,
+        )
+
+
+def _diff_named(
+    out: _Emitter, prefix: str, field_name: str, old: Iterable[NamedItem], new: Iterable[NamedItem]
+) -> None:
+    gone, came, common = _pairs(old, new, lambda i: i.key)
+    for item in gone:
+        out.emit(
+            f"{prefix}-removed",
+            Kind.REMOVED,
+            item.name,
+            field_name,
+            item.description or None,
+            None,
+            line=item.line,
+            base_side=True,
+        )
+    for item in came:
+        out.emit(
+            f"{prefix}-added",
+            Kind.ADDED,
+            item.name,
+            field_name,
+            None,
+            item.description or None,
+            line=item.line,
+        )
+    for before, after in common:
+        if normalise_key(before.description) != normalise_key(after.description):
+            out.emit(
+                f"{prefix}-changed",
+                Kind.CHANGED,
+                after.name,
+                field_name,
+                before.description,
+                after.description,
+                line=after.line,
+            )
+
+
+def _diff_success(out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool) -> None:
+    old, new = base.success_criteria, head.success_criteria
+    if not phases:
+        _diff_checklist(
+            out,
+            old.items,
+            new.items,
+            added="criterion-added",
+            removed="criterion-removed",
+            checked="criterion-met",
+            unchecked="criterion-unmet",
+        )
+    before = f"{old.done}/{len(old.items)}"
+    after = f"{new.done}/{len(new.items)}"
+    if before != after and (old.items or new.items):
+        out.emit("success-progress", Kind.CHANGED, "progress", None, before, after, line=new.line)
+
+
+def _diff_references(out: _Emitter, old: Iterable[Link], new: Iterable[Link]) -> None:
+    gone, came, _ = _pairs(old, new, lambda link: link.target.strip())
+    for link in gone:
+        out.emit(
+            "reference-removed",
+            Kind.REMOVED,
+            link.text or link.target,
+            "target",
+            link.target,
+            None,
+            line=link.line,
+            base_side=True,
+        )
+    for link in came:
+        out.emit(
+            "reference-added",
+            Kind.ADDED,
+            link.text or link.target,
+            "target",
+            None,
+            link.target,
+            line=link.line,
+        )
+
+
+def _diff_footer(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    old, new = base.footer, head.footer
+    if old.version != new.version:
+        out.emit(
+            "document-version-changed",
+            Kind.CHANGED,
+            "version",
+            None,
+            old.version,
+            new.version,
+            line=new.line,
+        )
+    if old.last_updated != new.last_updated:
+        out.emit(
+            "document-updated-changed",
+            Kind.CHANGED,
+            "last_updated",
+            None,
+            old.last_updated,
+            new.last_updated,
+            line=new.line,
+        )
+    if {normalise_key(a) for a in old.authors} != {normalise_key(a) for a in new.authors}:
+        out.emit(
+            "document-authors-changed",
+            Kind.CHANGED,
+            "authors",
+            None,
+            list(old.authors),
+            list(new.authors),
+            line=new.line,
+        )
+
+
+def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    old, new = base.rollback, head.rollback
+    if old.duration != new.duration or (old.duration is None and old.time != new.time):
+        relaxed = old.duration and new.duration and new.duration.seconds > old.duration.seconds
+        rule = "rollback-time-relaxed" if relaxed else "rollback-time-changed"
+        out.emit(rule, Kind.CHANGED, "rollback_time", None, old.time, new.time, line=new.line)
+    if [normalise_key(s) for s in old.steps] != [normalise_key(s) for s in new.steps]:
+        before, after = _excerpt(" | ".join(old.steps), " | ".join(new.steps))
+        out.emit(
+            "rollback-steps-changed", Kind.CHANGED, "steps", None, before, after, line=new.line
+        )
+    gone, came, _ = _pairs(old.triggers, new.triggers, lambda i: i.key)
+    for item in gone:
+        out.emit(
+            "rollback-trigger-changed",
+            Kind.REMOVED,
+            item.text,
+            old=item.text,
+            line=item.line,
+            base_side=True,
+        )
+    for item in came:
+        out.emit("rollback-trigger-changed", Kind.ADDED, item.text, new=item.text, line=item.line)
+
+
+def _diff_integration(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    old, new = base.integration, head.integration
+    gone_r, came_r, common_r = _pairs(old.retained, new.retained, lambda r: r.key)
+    for item in gone_r:
+        out.emit(
+            "retained-changed",
+            Kind.REMOVED,
+            item.name,
+            old=item.note or None,
+            line=item.line,
+            base_side=True,
+        )
+    for item in came_r:
+        out.emit("retained-changed", Kind.ADDED, item.name, new=item.note or None, line=item.line)
+    for before, after in common_r:
+        if normalise_key(before.note) != normalise_key(after.note):
+            out.emit(
+                "retained-changed",
+                Kind.CHANGED,
+                after.name,
+                "note",
+                before.note,
+                after.note,
+                line=after.line,
+            )
+    gone_m, came_m, common_m = _pairs(old.modified, new.modified, lambda m: m.key)
+    for mod in gone_m:
+        out.emit(
+            "modification-changed",
+            Kind.REMOVED,
+            mod.component,
+            old=mod.change or None,
+            line=mod.line,
+            base_side=True,
+        )
+    for mod in came_m:
+        out.emit(
+            "modification-changed", Kind.ADDED, mod.component, new=mod.change or None, line=mod.line
+        )
+    for before_m, after_m in common_m:
+        for attribute in ("change", "reason"):
+            if normalise_key(getattr(before_m, attribute)) != normalise_key(
+                getattr(after_m, attribute)
+            ):
+                out.emit(
+                    "modification-changed",
+                    Kind.CHANGED,
+                    after_m.component,
+                    attribute,
+                    getattr(before_m, attribute),
+                    getattr(after_m, attribute),
+                    line=after_m.line,
+                )
+    if [normalise_key(s) for s in old.migration_steps] != [
+        normalise_key(s) for s in new.migration_steps
+    ]:
+        old_steps, new_steps = _excerpt(
+            " | ".join(old.migration_steps), " | ".join(new.migration_steps)
+        )
+        out.emit(
+            "migration-changed",
+            Kind.CHANGED,
+            "migration_steps",
+            None,
+            old_steps or None,
+            new_steps or None,
+            line=new.line,
+        )
+
+
+# -- generic fallback ----------------------------------------------------------
+
+
+def _section_key(section: Section) -> str:
+    return normalise_key(section.title)
+
+
+def _generic_content(section: Section) -> dict[str, str]:
+    """A section's content as ``{label: value}`` entries keyed for matching."""
+    content: dict[str, str] = {}
+    stack = [section]
+    while stack:
+        current = stack.pop()
+        prefix = "" if current is section else f"{current.title} / "
+        for item in current.fields:
+            content[f"{prefix}{item.label}"] = item.value
+        for table in current.tables:
+            for row in table.rows:
+                content[f"{prefix}{row.cells[0] if row.cells else row.key}"] = " | ".join(
+                    row.cells[1:]
+                )
+        for listing in current.lists:
+            for index, entry in enumerate(listing.items):
+                label = f"{prefix}{index + 1}." if listing.ordered else f"{prefix}- {entry.text}"
+                done = "" if entry.done is None else ("[x] " if entry.done else "[ ] ")
+                content[label] = done + entry.text if listing.ordered else done.strip()
+        for index, code in enumerate(current.code):
+            content[f"{prefix}```{code.info} #{index + 1}"] = code.text
+        if current.paragraphs:
+            content[f"{prefix}text"] = " ".join(current.paragraphs)
+        stack.extend(reversed(current.children))
+    return content
+
+
+def _diff_generic(out: _Emitter, old: Sequence[Section], new: Sequence[Section]) -> None:
+    gone, came, common = _pairs(old, new, _section_key)
+    for section in gone:
+        out.emit("section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True)
+    for section in came:
+        out.emit("section-added", Kind.ADDED, section.title, line=section.line)
+    for before, after in common:
+        if before == after:
+            continue
+        old_content, new_content = _generic_content(before), _generic_content(after)
+        for label in sorted(old_content.keys() | new_content.keys(), key=str.casefold):
+            a, b = old_content.get(label), new_content.get(label)
+            if a == b:
+                continue
+            kind = Kind.ADDED if a is None else Kind.REMOVED if b is None else Kind.CHANGED
+            if kind is Kind.CHANGED and a and b and len(a) + len(b) > 160:
+                a, b = _excerpt(a, b)
+            out.emit(
+                "generic-changed", kind, after.title, label, a or None, b or None, line=after.line
+            )
+
+
+# ---------------------------------------------------------------------------
+# Entry points
+# ---------------------------------------------------------------------------
+
+
+def diff_documents(
+    base: PhaseDocument,
+    head: PhaseDocument,
+    base_side: Side,
+    head_side: Side,
+    options: DiffOptions | None = None,
+) -> Comparison:
+    """One document at two revisions (or any two documents), compared entry by entry."""
+    options = options or DiffOptions()
+    out = _Emitter(options, base_side.path, head_side.path)
+    _diff_overview(out, base, head, phases=False)
+    _diff_whats_new(out, base, head)
+    _diff_diagram(out, base.diagram, head.diagram)
+    replaced = {
+        component.key
+        for component in base.components
+        if any(component.key in normalise_key(text) for text in head.whats_new.deprecated)
+    }
+    _diff_components(out, base.components, head.components, options, {}, replaced)
+    _diff_integration(out, base, head)
+    _diff_common(out, base, head)
+    _diff_deployment(out, base, head, phases=False)
+    _diff_ports(out, base.deployment.ports, head.deployment.ports, {})
+    _diff_metrics(out, base.metrics, head.metrics, {})
+    _diff_env(out, base.env, head.env, {})
+    _diff_config_files(out, base.config_files, head.config_files, {})
+    _diff_checklist(
+        out,
+        base.limitations.current + base.limitations.future,
+        head.limitations.current + head.limitations.future,
+        added="limitation-added",
+        removed="limitation-removed",
+        checked="limitation-resolved",
+    )
+    _diff_success(out, base, head, phases=False)
+    _diff_footer(out, base, head)
+    return _comparison(out, base, head, base_side, head_side)
+
+
+def _diff_common(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    """Sections compared the same way in both modes."""
+    _diff_prose(out, "data_flow", base.data_flow, head.data_flow)
+    _diff_prose(out, "security", base.security, head.security)
+    _diff_named(out, "span", "span", base.traces.spans, head.traces.spans)
+    _diff_named(out, "span", "attribute", base.traces.attributes, head.traces.attributes)
+    _diff_named(out, "log", "stream", base.logs.streams, head.logs.streams)
+    _diff_named(out, "log", "field", base.logs.fields, head.logs.fields)
+    _diff_named(out, "dashboard", "dashboard", base.dashboards, head.dashboards)
+    if base.testing.coverage_target != head.testing.coverage_target:
+        out.emit(
+            "coverage-target-changed",
+            Kind.CHANGED,
+            "coverage_target",
+            None,
+            base.testing.coverage_target,
+            head.testing.coverage_target,
+            line=head.testing.line,
+        )
+    _diff_prose(
+        out,
+        "testing",
+        Prose(base.testing.text, base.testing.items, base.testing.line),
+        Prose(head.testing.text, head.testing.items, head.testing.line),
+    )
+    _diff_rollback(out, base, head)
+    _diff_references(out, base.references, head.references)
+    _diff_generic(out, base.extra, head.extra)
+
+
+def diff_phases(
+    base: Effective,
+    head: Effective,
+    base_side: Side,
+    head_side: Side,
+    options: DiffOptions | None = None,
+) -> Comparison:
+    """Phase A against phase B through their effective architectures (DESIGN.md)."""
+    options = options or DiffOptions()
+    out = _Emitter(options, base_side.path, head_side.path)
+    base_doc, head_doc = base.document, head.document
+    _diff_overview(out, base_doc, head_doc, phases=True)
+    _diff_diagram(out, base_doc.diagram, head_doc.diagram)
+    removals = {key: removal for key, removal in head.removals.items() if key in base.components}
+    replaced = {key for key, removal in removals.items() if removal.replacement}
+    _diff_components(
+        out,
+        list(base.components.values()),
+        list(head.components.values()),
+        options,
+        removals,
+        replaced,
+    )
+    _diff_common(out, base_doc, head_doc)
+    _diff_deployment(out, base_doc, head_doc, phases=True)
+    _diff_ports(out, base.ports.values(), head.ports.values(), head.owner_notes)
+    _diff_metrics(out, base.metrics.values(), head.metrics.values(), head.owner_notes)
+    _diff_env(out, base.env.values(), head.env.values(), head.owner_notes)
+    _diff_config_files(
+        out, base.config_files.values(), head.config_files.values(), head.owner_notes
+    )
+    _diff_checklist(
+        out,
+        base_doc.limitations.current,
+        head_doc.limitations.current,
+        added="limitation-added",
+        removed="limitation-removed",
+        checked="limitation-resolved",
+    )
+    _diff_success(out, base_doc, head_doc, phases=True)
+    _diff_footer(out, base_doc, head_doc)
+    return _comparison(out, base_doc, head_doc, base_side, head_side)
+
+
+def _comparison(
+    out: _Emitter, base: PhaseDocument, head: PhaseDocument, base_side: Side, head_side: Side
+) -> Comparison:
+    return Comparison(
+        base=base_side,
+        head=head_side,
+        changes=sort_changes(out.changes),
+        base_diagram=base.diagram,
+        head_diagram=head.diagram,
+        diagnostics=head.diagnostics,
+    )
+
+
+def changes_digest(comparison: Comparison) -> str:
+    """A stable text of the changes alone (for caches and tests)."""
+    return json.dumps(
+        [
+            [
+                c.section,
+                c.kind.value,
+                c.key,
+                c.field,
+                c.old,
+                c.new,
+                c.severity.value,
+                c.rule,
+                c.note,
+            ]
+            for c in comparison.changes
+        ],
+        ensure_ascii=False,
+        sort_keys=True,
+    )

@@ -1,0 +1,284 @@
+"""The effective architecture of each phase (DESIGN.md, "What phase 2 vs phase 3 means").
+
+A phase document details what is new or modified; what carries over is named
+under "Retained", drawn in the diagram, or not mentioned at all.  So phase N's
+architecture is phase N-1's, plus what N documents, minus what N deprecates,
+removes or replaces - and what belonged to a removed component (its metrics,
+env vars, config files and ports) leaves with it.  Tables work the same way:
+an entry absent from the next phase's table has carried over, not gone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from phasediff.model import (
+    Component,
+    ConfigFile,
+    EnvVar,
+    Legend,
+    Metric,
+    PhaseDocument,
+    Port,
+)
+from phasediff.text import normalise_key
+
+# Words too common in product names to tie a metric or env var to one component.
+_GENERIC_WORDS = frozenset(
+    {
+        "grafana",
+        "apache",
+        "open",
+        "the",
+        "service",
+        "server",
+        "agent",
+        "collector",
+        "exporter",
+        "stack",
+        "cluster",
+        "gateway",
+        "proxy",
+        "store",
+        "storage",
+        "database",
+        "engine",
+        "cloud",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Removal:
+    """Why a component left the architecture, and in which phase."""
+
+    rule: str  # component-removed or component-removed-undeclared
+    note: str
+    phase: str
+    replacement: str | None = None
+
+
+@dataclass
+class Effective:
+    """One phase's effective architecture: its document plus everything carried over."""
+
+    phase: str
+    document: PhaseDocument
+    components: dict[str, Component] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+    env: dict[str, EnvVar] = field(default_factory=dict)
+    config_files: dict[str, ConfigFile] = field(default_factory=dict)
+    ports: dict[str, Port] = field(default_factory=dict)
+    removals: dict[str, Removal] = field(default_factory=dict)
+    owner_notes: dict[str, str] = field(default_factory=dict)
+
+
+def port_match_key(port: Port) -> str:
+    """A port without a protocol matches the same number over TCP."""
+    return f"{port.number}/{port.protocol or 'tcp'}"
+
+
+def mentions(text: str, component: Component) -> bool:
+    """Does ``text`` name ``component`` (as whole words, any case or emphasis)?"""
+    haystack = normalise_key(text)
+    for needle in {component.key, normalise_key(component.name)}:
+        if needle and re.search(rf"(?<![\w-]){re.escape(needle)}(?![\w-])", haystack):
+            return True
+    return False
+
+
+_REPLACED = re.compile(
+    r"^(?P<subject>.*?)[\s:(—–-]*\b(?:replaced|superseded|succeeded|migrated|moved)\s+(?:by|to|with)\s+"
+    r"(?P<replacement>[^)]*?)\)?\s*\.?$",
+    re.IGNORECASE,
+)
+_ARROW = re.compile(r"^(?P<subject>.*?)\s*(?:→|->|=>)\s*(?P<replacement>.+)$")
+
+
+def split_deprecation(text: str) -> tuple[str, str | None, str]:
+    """``Promtail: replaced by Grafana Alloy`` -> (subject, replacement, note)."""
+    for pattern in (_REPLACED, _ARROW):
+        match = pattern.match(text)
+        if match:
+            replacement = match.group("replacement").strip(" .")
+            return match.group("subject"), replacement or None, f"replaced by {replacement}"
+    subject, _, reason = text.partition(":")
+    if not reason:
+        subject, _, reason = text.partition(" - ")
+    return subject, None, reason.strip()
+
+
+def _prefixes(component: Component) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", component.key)
+    if not words:
+        return set()
+    prefixes = {"_".join(words), "".join(words)}
+    prefixes.update(word for word in words if len(word) >= 4 and word not in _GENERIC_WORDS)
+    return prefixes
+
+
+def _exposed_ports(component: Component) -> list[Port]:
+    ports: list[Port] = []
+    for entry in component.exposes:
+        for number, protocol in re.findall(r"(?<![\d.])(\d{2,5})(?:/(tcp|udp))?(?![\d.%])", entry):
+            if 1 <= int(number) <= 65535:
+                proto = protocol.casefold() or None
+                key = f"{number}/{proto}" if proto else number
+                ports.append(
+                    Port(
+                        key=key,
+                        number=int(number),
+                        protocol=proto,
+                        description=component.name,
+                        line=component.line,
+                    )
+                )
+    return ports
+
+
+def owns_metric(component: Component, metric: Metric) -> bool:
+    if metric.component and mentions(metric.component, component):
+        return True
+    return any(metric.key.startswith(prefix + "_") for prefix in _prefixes(component))
+
+
+def owns_env(component: Component, var: EnvVar) -> bool:
+    return any(var.key.startswith(prefix + "_") for prefix in _prefixes(component))
+
+
+def owns_config_file(component: Component, item: ConfigFile) -> bool:
+    stem = item.key.rsplit("/", 1)[-1]
+    if any(
+        re.search(rf"(?<![a-z0-9]){re.escape(p)}(?![a-z0-9])", stem) for p in _prefixes(component)
+    ):
+        return True
+    if component.configuration is not None:
+        dumped = json.dumps(component.configuration, default=str).casefold()
+        return stem in dumped
+    return False
+
+
+def owns_port(component: Component, port: Port) -> bool:
+    if any(p.number == port.number for p in _exposed_ports(component)):
+        return True
+    return bool(port.description) and mentions(port.description, component)
+
+
+def _deprecated(
+    doc: PhaseDocument, components: dict[str, Component]
+) -> dict[str, tuple[str, str | None]]:
+    """Previous components this document deprecates or replaces: key -> (note, replacement)."""
+    found: dict[str, tuple[str, str | None]] = {}
+    for text in doc.whats_new.deprecated:
+        subject, replacement, note = split_deprecation(text)
+        for key, component in components.items():
+            if mentions(subject, component):
+                found.setdefault(key, (note or "deprecated", replacement))
+    for node in doc.diagram.nodes:
+        if node.legend is Legend.DEPRECATED:
+            for key, component in components.items():
+                if mentions(node.label, component):
+                    found.setdefault(key, ("drawn as deprecated in the diagram", None))
+    for new in doc.components:
+        for label, value in new.extra:
+            if label in ("replaces", "supersedes"):
+                for key, component in components.items():
+                    if mentions(value, component) and key != new.key:
+                        found[key] = (f"replaced by {new.name}", new.name)
+    return found
+
+
+def _retained(doc: PhaseDocument, components: dict[str, Component]) -> set[str]:
+    kept: set[str] = set()
+    texts = [item.name for item in doc.integration.retained]
+    texts += [n.label for n in doc.diagram.nodes if n.legend is not Legend.DEPRECATED]
+    for key, component in components.items():
+        if key in {item.key for item in doc.integration.retained} or any(
+            mentions(text, component) for text in texts
+        ):
+            kept.add(key)
+    return kept
+
+
+def _with_ports(doc: PhaseDocument) -> Iterable[Port]:
+    yield from doc.deployment.ports
+    for component in doc.components:
+        yield from _exposed_ports(component)
+
+
+def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -> Effective:
+    """Phase ``phase``'s effective architecture from the previous phase's and its document."""
+    state = Effective(phase=phase, document=doc)
+    if previous is not None:
+        state.components = dict(previous.components)
+        state.metrics = dict(previous.metrics)
+        state.env = dict(previous.env)
+        state.config_files = dict(previous.config_files)
+        state.ports = dict(previous.ports)
+        state.removals = dict(previous.removals)
+        state.owner_notes = dict(previous.owner_notes)
+    documented = {component.key: component for component in doc.components}
+    deprecated = _deprecated(doc, state.components)
+    retained = _retained(doc, state.components)
+    # Only a document that lists what it retains makes silence about a component meaningful.
+    declares_carry_over = bool(doc.integration.retained)
+    removed: list[tuple[Component, Removal]] = []
+    for key, component in list(state.components.items()):
+        if key in deprecated:
+            note, replacement = deprecated[key]
+            removed.append((component, Removal("component-removed", note, phase, replacement)))
+        elif key in documented or key in retained:
+            continue
+        elif declares_carry_over:
+            note = f"not retained, deprecated or replaced in phase {phase}"
+            removed.append((component, Removal("component-removed-undeclared", note, phase)))
+    for component, removal in removed:
+        del state.components[component.key]
+        state.removals[component.key] = removal
+        _drop_owned(state, component, removal)
+    for key, component in documented.items():
+        if key not in deprecated:
+            state.components[key] = component
+            state.removals.pop(key, None)
+    state.metrics.update((m.key, m) for m in doc.metrics)
+    state.env.update((e.key, e) for e in doc.env)
+    state.config_files.update((c.key, c) for c in doc.config_files)
+    for port in _with_ports(doc):
+        state.ports.setdefault(port_match_key(port), port)
+    return state
+
+
+def _drop_owned(state: Effective, component: Component, removal: Removal) -> None:
+    """What belonged to a removed component leaves with it; the record says why."""
+    note = f"belonged to {component.name}"
+    if removal.replacement:
+        note += f", replaced by {removal.replacement}"
+    for key, metric in list(state.metrics.items()):
+        if owns_metric(component, metric):
+            del state.metrics[key]
+            state.owner_notes[key] = note
+    for key, var in list(state.env.items()):
+        if owns_env(component, var):
+            del state.env[key]
+            state.owner_notes[key] = note
+    for key, item in list(state.config_files.items()):
+        if owns_config_file(component, item):
+            del state.config_files[key]
+            state.owner_notes[key] = note
+    for key, port in list(state.ports.items()):
+        if owns_port(component, port):
+            del state.ports[key]
+            state.owner_notes[key] = note
+
+
+def effective_architectures(documents: Sequence[tuple[str, PhaseDocument]]) -> list[Effective]:
+    """Each phase's effective architecture, for documents given in phase order."""
+    result: list[Effective] = []
+    previous: Effective | None = None
+    for phase, doc in documents:
+        previous = next_effective(previous, phase, doc)
+        result.append(previous)
+    return result

@@ -1,0 +1,1241 @@
+"""The typed layer: recognise the template's sections in the generic tree.
+
+Sections are recognised by their titles (English or Japanese, any heading
+level, with or without numbering or emoji) and tables by their headers, never
+by exact wording.  What is not recognised stays in ``PhaseDocument.extra`` and
+is reported as a diagnostic, so a parser miss never looks like a deletion.
+``parse_document`` never raises.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from phasediff.markdown import parse_markdown, split_field
+from phasediff.model import (
+    CheckItem,
+    CodeBlock,
+    Component,
+    ConfigFile,
+    Deployment,
+    Diagnostic,
+    Diagram,
+    Duration,
+    Edge,
+    EnvVar,
+    Field,
+    Footer,
+    Integration,
+    Legend,
+    Limitations,
+    Link,
+    ListItem,
+    Logs,
+    Metric,
+    Modification,
+    NamedItem,
+    Node,
+    Overview,
+    PhaseDocument,
+    Port,
+    Prose,
+    Retained,
+    Rollback,
+    Section,
+    SuccessCriteria,
+    Table,
+    Testing,
+    Traces,
+    WhatsNew,
+)
+from phasediff.text import (
+    collapse,
+    normalise_key,
+    parse_date,
+    parse_duration,
+    parse_status,
+    plain,
+    strip_symbols,
+    value_or_none,
+)
+
+PARSER_VERSION = 1
+"""Bump when the parsed model of some input changes: it keys the persistent cache."""
+
+# ---------------------------------------------------------------------------
+# Recognising sections by title
+# ---------------------------------------------------------------------------
+
+# (kind, words any of which in the normalised title selects it); first match wins,
+# so the specific ("configuration files") precede the general ("configuration").
+_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "whats_new",
+        ("what's new", "whats new", "what is new", "new in this phase", "新機能", "新規"),
+    ),
+    ("success_criteria", ("success criteria", "exit criteria", "acceptance criteria", "成功基準")),
+    ("env", ("environment variable", "env var", "環境変数")),
+    ("config_files", ("configuration file", "config file", "設定ファイル")),
+    ("integration", ("previous phase", "building on phase", "integration with", "前フェーズ")),
+    ("diagram", ("diagram", "構成図", "アーキテクチャ図")),
+    ("components", ("component", "コンポーネント", "services")),
+    ("data_flow", ("data flow", "request flow", "データフロー")),
+    ("security", ("security", "compliance", "セキュリティ")),
+    ("rollback", ("rollback", "roll back", "ロールバック", "切り戻し")),
+    ("limitations", ("limitation", "known issue", "制限", "既知の")),
+    ("testing", ("testing", "test strategy", "tests", "テスト")),
+    ("metrics", ("metric", "メトリクス")),
+    ("traces", ("trace", "tracing", "トレース")),
+    ("logs", ("logs", "logging", "ログ")),
+    ("dashboards", ("dashboard", "ダッシュボード")),
+    ("observability", ("observability", "monitoring", "可観測性", "監視")),
+    ("configuration", ("configuration", "設定")),
+    ("deployment", ("deployment", "infrastructure", "high availability", "disaster", "デプロイ")),
+    ("references", ("reference", "related doc", "参考", "参照")),
+    ("overview", ("overview", "summary", "introduction", "概要")),
+)
+# Containers hold typed sections of their own; their direct content is read too.
+_CONTAINERS = frozenset({"observability", "configuration"})
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[ivx]+\.)\s+")
+_COMPONENT_TITLE = re.compile(r"^(?:component|コンポーネント)\s*[\w.-]*\s*[:：]\s*(.+)$", re.I)
+
+
+def _title_key(title: str) -> str:
+    text = strip_symbols(plain(title).replace("：", ":")).casefold()
+    return _NUMBERING.sub("", text).strip()
+
+
+def classify_title(title: str) -> str | None:
+    """The typed section kind a heading's title names, or None."""
+    key = _title_key(title)
+    if _COMPONENT_TITLE.match(key):
+        return "component"
+    for kind, words in _KINDS:
+        if any(word in key for word in words):
+            return kind
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Small readers over the generic layer
+# ---------------------------------------------------------------------------
+
+
+def _walk(section: Section) -> Iterator[Section]:
+    yield section
+    for child in section.children:
+        yield from _walk(child)
+
+
+def _fields(sections: Iterable[Section]) -> Iterator[Field]:
+    for section in sections:
+        for sub in _walk(section):
+            yield from sub.fields
+
+
+def _field(sections: Iterable[Section], *labels: str) -> Field | None:
+    wanted = tuple(label.casefold() for label in labels)
+    for item in _fields(sections):
+        label = item.label.casefold()
+        if any(label.startswith(w) for w in wanted):
+            return item
+    return None
+
+
+def _items(items: Iterable[ListItem]) -> Iterator[ListItem]:
+    for item in items:
+        yield item
+        yield from _items(item.children)
+
+
+def _labelled_items(section: Section, *labels: str) -> list[ListItem]:
+    """Items of the lists in ``section``'s subtree introduced by a field with one of ``labels``."""
+    wanted = tuple(label.casefold() for label in labels)
+    found: list[ListItem] = []
+    for sub in _walk(section):
+        for block in sub.lists:
+            label = block.label.casefold()
+            if any(label.startswith(w) for w in wanted):
+                found.extend(block.items)
+    return found
+
+
+def _all_items(section: Section) -> list[ListItem]:
+    return [item for sub in _walk(section) for block in sub.lists for item in block.items]
+
+
+def _check_item(item: ListItem, group: str = "") -> CheckItem:
+    return CheckItem(
+        key=normalise_key(item.text), text=item.text, done=item.done, group=group, line=item.line
+    )
+
+
+def _check_items(items: Iterable[ListItem], group: str = "") -> tuple[CheckItem, ...]:
+    result = [_check_item(item, group) for item in _items(items) if item.text]
+    return tuple(sorted(result, key=lambda item: (item.group.casefold(), item.key)))
+
+
+def _split_label(text: str) -> tuple[str, str]:
+    """``Connects to: Prometheus`` -> ``("connects to", "Prometheus")``; else ``("", text)``."""
+    head, sep, tail = text.partition(":")
+    if not sep or len(head) > 60:
+        return "", text
+    return head.strip().casefold(), tail.strip()
+
+
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\band\b)\s*(?![^()]*\))")
+
+
+def _split_list(value: str) -> tuple[str, ...]:
+    """A comma list, ignoring commas inside parentheses."""
+    parts = [part.strip(" .") for part in _LIST_SPLIT.split(value)]
+    return tuple(part for part in parts if part and value_or_none(part) is not None)
+
+
+def _named(items: Iterable[ListItem]) -> tuple[NamedItem, ...]:
+    named: dict[str, NamedItem] = {}
+    for item in _items(items):
+        name, sep, description = item.text.partition(":")
+        if not sep:
+            name, description = item.text, ""
+        name = name.strip()
+        if not name:
+            continue
+        key = normalise_key(name)
+        named.setdefault(key, NamedItem(key, name, collapse(description), item.line))
+    return tuple(sorted(named.values(), key=lambda item: item.key))
+
+
+def _prose(section: Section) -> Prose:
+    parts: list[str] = []
+    items: list[CheckItem] = []
+    for sub in _walk(section):
+        if sub is not section and sub.title:
+            parts.append(f"{sub.title}:")
+        parts.extend(f"{item.label}: {item.value}" for item in sub.fields)
+        parts.extend(sub.paragraphs)
+        parts.extend(block.text for block in sub.code)
+        for block in sub.lists:
+            group = sub.title if sub is not section else ""
+            items.extend(_check_item(item, group) for item in _items(block.items) if item.text)
+    items.sort(key=lambda item: (item.group.casefold(), item.key))
+    return Prose(text=collapse(" ".join(parts)), items=tuple(items), line=section.line)
+
+
+def _extras(
+    table: Table, row_cells: tuple[str, ...], used: set[int]
+) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (table.header[index], cell)
+        for index, cell in enumerate(row_cells)
+        if index not in used and index < len(table.header) and cell
+    )
+
+
+def _column(table: Table, *names: str) -> int | None:
+    for index, title in enumerate(table.header):
+        key = _title_key(title)
+        if any(key.startswith(name) for name in names):
+            return index
+    return None
+
+
+def _cell(cells: tuple[str, ...], index: int | None) -> str | None:
+    if index is None or index >= len(cells):
+        return None
+    return cells[index] or None
+
+
+def _table_kind(table: Table) -> str | None:
+    if not table.header:
+        return None
+    first = _title_key(table.header[0])
+    headers = {_title_key(title) for title in table.header}
+    if first.startswith(("metric", "メトリクス")):
+        return "metrics"
+    if first.startswith(("variable", "env", "環境変数")):
+        return "env"
+    if first.startswith(("file", "config", "path", "ファイル")):
+        return "config_files"
+    if first.startswith(("port", "ポート")):
+        return "ports"
+    if first.startswith(("component", "service", "コンポーネント")):
+        if any(h.startswith("change") for h in headers):
+            return "modified"
+        if headers & {"technology", "purpose", "tech", "stack", "role", "description", "技術"}:
+            return "components"
+    return None
+
+
+def _tables(sections: Iterable[Section], kind: str) -> Iterator[Table]:
+    for section in sections:
+        for sub in _walk(section):
+            for table in sub.tables:
+                if _table_kind(table) == kind:
+                    yield table
+
+
+# ---------------------------------------------------------------------------
+# Mermaid
+# ---------------------------------------------------------------------------
+
+_NODE = re.compile(
+    r"(?P<id>[A-Za-z_][\w-]*)\s*(?P<shape>\[\[|\[\(|\(\(|\[/|\[\\|\(\[|\{\{|\[|\(|\{|>)"
+    r"\s*(?P<label>\"[^\"]*\"|[^\]\)\}\"]*?)\s*(?:\]\]|\)\]|\)\)|/\]|\\\]|\]\)|\}\}|\]|\)|\})"
+)
+_ARROW = re.compile(
+    r"\s*(?:(?:--|==|-\.)\s*(?P<inline>[^->=|.][^>]*?)\s*)?"
+    r"(?P<arrow><-->|<==>|-->|==>|-\.->|---|-\.-|===|--o|--x|->>|->)"
+    r"\s*(?:\|(?P<label>[^|]*)\|)?\s*"
+)
+_STYLE = re.compile(r"^style\s+([\w-]+)\s+(.*)$")
+_CLASSDEF = re.compile(r"^classDef\s+([\w-]+)\s+(.*)$")
+_CLASS = re.compile(r"^class\s+([\w,\s-]+?)\s+([\w-]+)\s*;?$")
+_FILL = re.compile(r"fill\s*:\s*(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)")
+_NAMED_COLOURS = {
+    "green": Legend.NEW,
+    "lightgreen": Legend.NEW,
+    "palegreen": Legend.NEW,
+    "blue": Legend.MODIFIED,
+    "lightblue": Legend.MODIFIED,
+    "skyblue": Legend.MODIFIED,
+    "yellow": Legend.UNCHANGED,
+    "lightyellow": Legend.UNCHANGED,
+    "gold": Legend.UNCHANGED,
+    "orange": Legend.UNCHANGED,
+    "red": Legend.DEPRECATED,
+    "pink": Legend.DEPRECATED,
+    "lightpink": Legend.DEPRECATED,
+    "salmon": Legend.DEPRECATED,
+    "grey": Legend.UNCHANGED,
+    "gray": Legend.UNCHANGED,
+    "lightgray": Legend.UNCHANGED,
+    "lightgrey": Legend.UNCHANGED,
+}
+_CLASS_NAMES = {
+    "new": Legend.NEW,
+    "added": Legend.NEW,
+    "modified": Legend.MODIFIED,
+    "changed": Legend.MODIFIED,
+    "updated": Legend.MODIFIED,
+    "unchanged": Legend.UNCHANGED,
+    "existing": Legend.UNCHANGED,
+    "retained": Legend.UNCHANGED,
+    "deprecated": Legend.DEPRECATED,
+    "removed": Legend.DEPRECATED,
+}
+
+
+def legend_of_colour(colour: str) -> Legend | None:
+    """The template's legend by hue: green new, blue modified, yellow unchanged, red deprecated."""
+    colour = colour.strip().casefold()
+    if not colour.startswith("#"):
+        return _NAMED_COLOURS.get(colour)
+    digits = colour[1:]
+    if len(digits) in (3, 4):
+        digits = "".join(char * 2 for char in digits[:3])
+    try:
+        red, green, blue = (int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        return None
+    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    if saturation < 0.15 or lightness > 0.97:
+        return Legend.UNCHANGED  # greys and near-white read as "nothing new here"
+    degrees = hue * 360
+    if degrees < 15 or degrees >= 300:
+        return Legend.DEPRECATED
+    if degrees < 70:
+        return Legend.UNCHANGED
+    if degrees < 165:
+        return Legend.NEW
+    return Legend.MODIFIED
+
+
+def _legend_of_style(style: str) -> Legend | None:
+    match = _FILL.search(style)
+    return legend_of_colour(match.group(1)) if match else None
+
+
+def _clean_label(label: str) -> str:
+    return plain(label.strip().strip('"').replace("<br/>", " ").replace("<br>", " "))
+
+
+def parse_mermaid(text: str, first_line: int) -> Diagram:
+    """Nodes, edges and legend classes of a mermaid flowchart (other kinds keep only text)."""
+    labels: dict[str, tuple[str, int]] = {}
+    edges: dict[tuple[str, str, str], Edge] = {}
+    styles: dict[str, Legend] = {}
+    classdefs: dict[str, Legend] = {}
+    classes: dict[str, str] = {}
+    for offset, raw in enumerate(text.split("\n")):
+        line_no = first_line + 1 + offset
+        line = raw.split("%%")[0].strip().rstrip(";")
+        if not line or line.startswith(("graph", "flowchart", "subgraph", "end", "direction")):
+            continue
+        if match := _STYLE.match(line):
+            legend = _legend_of_style(match.group(2))
+            if legend is not None:
+                styles[match.group(1)] = legend
+            continue
+        if match := _CLASSDEF.match(line):
+            name = match.group(1)
+            legend = _CLASS_NAMES.get(name.casefold()) or _legend_of_style(match.group(2))
+            if legend is not None:
+                classdefs[name] = legend
+            continue
+        if match := _CLASS.match(line):
+            for node in match.group(1).split(","):
+                classes[node.strip()] = match.group(2)
+            continue
+        for node_id, cls in re.findall(
+            r"([A-Za-z_][\w-]*)(?:\[[^\]]*\]|\([^)]*\))?:::([\w-]+)", line
+        ):
+            classes[node_id] = cls
+        line = re.sub(r":::[\w-]+", "", line)
+        _read_chain(line, line_no, labels, edges)
+    nodes = []
+    for node_id, (label, line_no) in labels.items():
+        legend = styles.get(node_id) or classdefs.get(classes.get(node_id, ""))
+        nodes.append(Node(id=node_id, label=label, legend=legend, line=line_no))
+    nodes.sort(key=lambda node: node.id)
+    ordered_edges = sorted(edges.values(), key=lambda e: (e.source, e.target, e.label))
+    return Diagram(
+        kind="mermaid", nodes=tuple(nodes), edges=tuple(ordered_edges), text=text, line=first_line
+    )
+
+
+def _read_chain(
+    line: str,
+    line_no: int,
+    labels: dict[str, tuple[str, int]],
+    edges: dict[tuple[str, str, str], Edge],
+) -> None:
+    """Read ``A[x] -->|l| B & C --> D`` into node labels and edges."""
+    position = 0
+    previous: list[str] = []
+    pending_label = ""
+    while position < len(line):
+        group: list[str] = []
+        while True:
+            match = _NODE.match(line, position)
+            if match:
+                node_id = match.group("id")
+                labels[node_id] = (_clean_label(match.group("label")), line_no)
+                position = match.end()
+            else:
+                bare = re.match(r"\s*([A-Za-z_][\w-]*)", line[position:])
+                if not bare:
+                    return
+                node_id = bare.group(1)
+                labels.setdefault(node_id, (node_id, line_no))
+                position += bare.end()
+            group.append(node_id)
+            amp = re.match(r"\s*&\s*", line[position:])
+            if not amp:
+                break
+            position += amp.end()
+        for source in previous:
+            for target in group:
+                key = (source, target, pending_label)
+                edges.setdefault(key, Edge(source, target, pending_label, line_no))
+        arrow = _ARROW.match(line, position)
+        if not arrow:
+            return
+        pending_label = _clean_label(arrow.group("label") or arrow.group("inline") or "")
+        previous = group
+        position = arrow.end()
+
+
+# ---------------------------------------------------------------------------
+# Typed extractors
+# ---------------------------------------------------------------------------
+
+_PHASE_VALUE = re.compile(r"^\s*(?:phase\s*)?([\w.]+)", re.I)
+_TITLE_PHASE = re.compile(r"\b(?i:phase)[\s-]+(\d[\w.]*|[A-Z][\w]*)")
+
+
+def _phase_id(value: str | None) -> str | None:
+    if value is None:
+        return None
+    match = _PHASE_VALUE.match(plain(value))
+    if match is None:
+        return None
+    phase = match.group(1).strip(".")
+    return None if phase.upper() in ("X", "N") else phase
+
+
+def _overview(title: str, sections: list[Section], scope: list[Section]) -> Overview:
+    phase_field = _field(scope, "phase")
+    status_field = _field(scope, "status")
+    started = _field(scope, "started", "start date", "開始")
+    completed = _field(scope, "completed", "completion date", "完了日")
+    phase = (
+        _phase_id(phase_field.value)
+        if phase_field and phase_field.label.casefold() == "phase"
+        else None
+    )
+    if phase is None and (match := _TITLE_PHASE.search(title)):
+        phase = _phase_id(match.group(1))
+    name: str | None = None
+    if ":" in title:
+        name = value_or_none(title.split(":", 1)[1])
+    elif title:
+        name = value_or_none(_TITLE_PHASE.sub("", title).replace("Architecture", "").strip(" -–—:"))
+    summary = " ".join(p for section in sections for p in section.paragraphs if value_or_none(p))
+    return Overview(
+        phase=phase,
+        name=name,
+        status=parse_status(status_field.value) if status_field else None,
+        status_text=status_field.value if status_field else None,
+        started=parse_date(started.value) if started else None,
+        completed=parse_date(completed.value) if completed else None,
+        summary=collapse(summary),
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _whats_new(sections: list[Section]) -> WhatsNew:
+    items: list[ListItem] = []
+    differences: list[ListItem] = []
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.lists:
+                heading = _title_key(sub.title)
+                if block.label.casefold().startswith("key difference") or heading.startswith(
+                    "key difference"
+                ):
+                    differences.extend(block.items)
+                else:
+                    items.extend(block.items)
+    deprecated: list[str] = []
+    kept: list[ListItem] = []
+    for item in items:
+        label, rest = _split_label(item.text)
+        if label in ("deprecated", "removed", "replaced", "deprecated/removed"):
+            if value_or_none(rest) and not rest.casefold().startswith("list anything"):
+                deprecated.append(rest)
+            for child in item.children:
+                deprecated.append(child.text)
+        else:
+            kept.append(item)
+    return WhatsNew(
+        items=_check_items(kept),
+        deprecated=tuple(sorted(deprecated, key=normalise_key)),
+        key_differences=_check_items(differences),
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _diagram(sections: list[Section], everything: list[Section]) -> Diagram:
+    blocks: list[CodeBlock] = [block for s in sections for sub in _walk(s) for block in sub.code]
+    if not blocks:
+        blocks = [
+            block
+            for s in everything
+            for sub in _walk(s)
+            for block in sub.code
+            if block.info == "mermaid"
+        ][:1]
+    for block in blocks:
+        if block.info == "mermaid":
+            return parse_mermaid(block.text, block.line)
+    if blocks:
+        return Diagram(kind="ascii", text=blocks[0].text, line=blocks[0].line)
+    return Diagram()
+
+
+_COMPONENT_FIELDS = ("purpose", "technology", "configuration", "integration", "operational")
+
+
+def _is_component(section: Section) -> bool:
+    if _COMPONENT_TITLE.match(_title_key(section.title)):
+        return True
+    labels = {item.label.casefold() for item in section.fields}
+    return bool(labels & {"purpose", "technology", "目的", "技術"})
+
+
+def _component_key(name: str) -> str:
+    key = normalise_key(re.sub(r"\s*\([^)]*\)\s*$", "", name))
+    return key or normalise_key(name)
+
+
+def _component_name(title: str) -> str:
+    text = _NUMBERING.sub("", plain(title).replace("：", ":"))
+    match = _COMPONENT_TITLE.match(text)
+    return collapse(match.group(1)) if match else text
+
+
+def _configuration(blocks: list[CodeBlock]) -> Any:
+    yaml_blocks = [block for block in blocks if block.info in ("yaml", "yml", "")]
+    chosen = [block for block in yaml_blocks if block.label.casefold().startswith("config")]
+    chosen = chosen or yaml_blocks
+    values = [block.data if block.error is None else block.text for block in chosen]
+    values = [value for value in values if value is not None]
+    if not values:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def _component_from_section(section: Section, nested: list[Section]) -> Component:
+    """A ``### Component N: Name`` section; sub-sections that are not components merge in."""
+    parts = [section, *nested]
+    name = _component_name(section.title)
+    fields = {
+        item.label.casefold(): item.value for part in parts for item in part.fields if item.value
+    }
+    integration = [
+        item
+        for part in parts
+        for block in part.lists
+        if not block.label or block.label.casefold().startswith(("integration", "連携"))
+        for item in _items(block.items)
+    ]
+    connects: list[str] = []
+    exposes: list[str] = []
+    depends: list[str] = []
+    for item in integration:
+        label, value = _split_label(item.text)
+        targets = {"connects to": connects, "exposes": exposes, "depends on": depends}
+        bucket = next((b for prefix, b in targets.items() if label.startswith(prefix)), None)
+        if bucket is None:
+            continue
+        values = [value] if value else [child.text for child in item.children]
+        for entry in values:
+            bucket.extend(_split_list(entry))
+    operational = [
+        item.text
+        for part in parts
+        for block in part.lists
+        if block.label.casefold().startswith(("operational", "運用"))
+        for item in _items(block.items)
+        if item.text
+    ]
+    extra = tuple(
+        sorted(
+            (label, value)
+            for label, value in fields.items()
+            if not label.startswith(_COMPONENT_FIELDS)
+        )
+    )
+    code = [block for part in parts for block in part.code]
+    return Component(
+        key=_component_key(name),
+        name=name,
+        purpose=value_or_none(fields.get("purpose")),
+        technology=value_or_none(fields.get("technology")),
+        configuration=_configuration(code),
+        connects_to=tuple(sorted(set(connects), key=str.casefold)),
+        exposes=tuple(sorted(set(exposes), key=str.casefold)),
+        depends_on=tuple(sorted(set(depends), key=str.casefold)),
+        operational=tuple(sorted(set(operational), key=normalise_key)),
+        extra=extra,
+        line=section.line,
+        end_line=section.end_line,
+    )
+
+
+def _collect_components(section: Section, out: list[Component], top: bool) -> None:
+    if not top and _is_component(section):
+        nested: list[Section] = []
+        components: list[Section] = []
+        for child in section.children:
+            # A component heading demoted under its neighbour is still its own component.
+            (components if _is_component(child) else nested).append(child)
+        flat: list[Section] = []
+        for part in nested:
+            flat.extend(_walk(part))
+        out.append(_component_from_section(section, flat))
+        for child in components:
+            _collect_components(child, out, top=False)
+        return
+    for child in section.children:
+        _collect_components(child, out, top=False)
+
+
+def _components_from_table(table: Table) -> list[Component]:
+    name_col = 0
+    tech = _column(table, "technology", "tech", "stack", "技術")
+    purpose = _column(table, "purpose", "role", "description", "目的")
+    ports = _column(table, "port", "ポート")
+    used = {name_col, *(i for i in (tech, purpose) if i is not None)}
+    result = []
+    for row in table.rows:
+        name = _cell(row.cells, name_col)
+        if not name:
+            continue
+        exposes = _split_list(_cell(row.cells, ports) or "") if ports is not None else ()
+        if ports is not None:
+            used.add(ports)
+        result.append(
+            Component(
+                key=_component_key(name),
+                name=name,
+                purpose=value_or_none(_cell(row.cells, purpose)),
+                technology=value_or_none(_cell(row.cells, tech)),
+                exposes=tuple(sorted(exposes, key=str.casefold)),
+                extra=_extras(table, row.cells, used),
+                line=row.line,
+                end_line=row.line,
+            )
+        )
+    return result
+
+
+def _components(sections: list[Section], everything: list[Section]) -> tuple[Component, ...]:
+    found: list[Component] = []
+    for section in sections:
+        _collect_components(section, found, top=True)
+    for table in _tables(sections, "components"):
+        found.extend(_components_from_table(table))
+    if not found:
+        # Components written as ``## Component 1: X`` outside a "Component Details" section.
+        for section in everything:
+            for sub in _walk(section):
+                if classify_title(sub.title) == "component":
+                    _collect_components(sub, found, top=False)
+    unique: dict[str, Component] = {}
+    for component in found:
+        unique.setdefault(component.key, component)
+    return tuple(sorted(unique.values(), key=lambda c: c.key))
+
+
+_RETAINED_NOTE = re.compile(
+    r"^(?P<name>.+?)\s*(?:\((?P<paren>[^)]*)\)|[:—–]\s*(?P<rest>.*)| - (?P<dash>.*))$"
+)
+
+
+def _retained(items: Iterable[ListItem]) -> tuple[Retained, ...]:
+    result: dict[str, Retained] = {}
+    for item in _items(items):
+        text = item.text.strip()
+        match = _RETAINED_NOTE.match(text)
+        name, note = text, ""
+        if match:
+            name = match.group("name")
+            note = match.group("paren") or match.group("rest") or match.group("dash") or ""
+        if value_or_none(name) is None:
+            continue
+        key = _component_key(name)
+        result.setdefault(key, Retained(key=key, name=name, note=collapse(note), line=item.line))
+    return tuple(sorted(result.values(), key=lambda r: r.key))
+
+
+def _integration(sections: list[Section]) -> Integration:
+    retained: list[ListItem] = []
+    previous: str | None = None
+    steps: list[str] = []
+    modifications: dict[str, Modification] = {}
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.lists:
+                label = block.label.casefold()
+                if label.startswith(("retained", "unchanged", "carried")):
+                    retained.extend(block.items)
+                    if match := _TITLE_PHASE.search(block.label):
+                        previous = _phase_id(match.group(1))
+                elif block.ordered or label.startswith("migration"):
+                    steps.extend(item.text for item in block.items if item.text)
+            for table in sub.tables:
+                if _table_kind(table) != "modified":
+                    continue
+                change = _column(table, "change")
+                reason = _column(table, "reason", "why")
+                for row in table.rows:
+                    name = _cell(row.cells, 0)
+                    if not name or value_or_none(name) is None:
+                        continue
+                    key = _component_key(name)
+                    modifications.setdefault(
+                        key,
+                        Modification(
+                            key=key,
+                            component=name,
+                            change=_cell(row.cells, change) or "",
+                            reason=_cell(row.cells, reason) or "",
+                            line=row.line,
+                        ),
+                    )
+    if previous is None:
+        for section in sections:
+            if match := _TITLE_PHASE.search(section.title):
+                previous = _phase_id(match.group(1))
+    return Integration(
+        previous_phase=previous,
+        retained=_retained(retained),
+        modified=tuple(sorted(modifications.values(), key=lambda m: m.key)),
+        migration_steps=tuple(steps),
+        line=sections[0].line if sections else 0,
+    )
+
+
+_PORT = re.compile(r"(?<![\w.:/-])(\d{2,5})(?:\s*/\s*(tcp|udp|sctp))?(?![\w.%])", re.I)
+
+
+def _ports_from_text(text: str, line: int) -> list[Port]:
+    ports: list[Port] = []
+    for chunk in re.split(r"[,;](?![^()]*\))", text):
+        match = _PORT.search(chunk)
+        if not match:
+            continue
+        number = int(match.group(1))
+        if not 1 <= number <= 65535:
+            continue
+        protocol = match.group(2).casefold() if match.group(2) else None
+        description = collapse((chunk[: match.start()] + " " + chunk[match.end() :]).strip(" ()-:"))
+        description = description.strip("() ")
+        key = f"{number}/{protocol}" if protocol else str(number)
+        ports.append(
+            Port(key=key, number=number, protocol=protocol, description=description, line=line)
+        )
+    return ports
+
+
+def _deployment(sections: list[Section]) -> Deployment:
+    lists: dict[str, list[str]] = {}
+    ports: dict[str, Port] = {}
+    rto: Duration | None = None
+    rpo: Duration | None = None
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.lists:
+                bucket = _deployment_bucket(block.label or sub.title)
+                for item in _items(block.items):
+                    if not item.text:
+                        continue
+                    lists.setdefault(bucket, []).append(item.text)
+                    label, value = _split_label(item.text)
+                    if label.startswith(("ports", "port", "ポート")):
+                        for port in _ports_from_text(value, item.line):
+                            ports.setdefault(port.key, port)
+                    if label.startswith("rto") or "recovery time" in label:
+                        rto = rto or parse_duration(value)
+                    if label.startswith("rpo") or "recovery point" in label:
+                        rpo = rpo or parse_duration(value)
+            for fact in sub.fields:
+                label = fact.label.casefold()
+                if label.startswith("rto") or "recovery time" in label:
+                    rto = rto or parse_duration(fact.value)
+                if label.startswith("rpo") or "recovery point" in label:
+                    rpo = rpo or parse_duration(fact.value)
+    for table in _tables(sections, "ports"):
+        protocol_col = _column(table, "protocol")
+        description_cols = [i for i in range(1, len(table.header)) if i != protocol_col]
+        for row in table.rows:
+            protocol = _cell(row.cells, protocol_col)
+            described = " ".join(row.cells[i] for i in description_cols if i < len(row.cells))
+            spec = row.cells[0] + (f"/{protocol}" if protocol else "")
+            for port in _ports_from_text(spec, row.line):
+                port = Port(port.key, port.number, port.protocol, collapse(described), row.line)
+                ports.setdefault(port.key, port)
+
+    def get(name: str) -> tuple[str, ...]:
+        return tuple(sorted(set(lists.get(name, [])), key=normalise_key))
+
+    return Deployment(
+        compute=get("compute"),
+        network=get("network"),
+        ports=tuple(sorted(ports.values(), key=lambda p: (p.number, p.protocol or ""))),
+        storage=get("storage"),
+        redundancy=get("redundancy"),
+        disaster_recovery=get("disaster_recovery"),
+        rto=rto,
+        rpo=rpo,
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _deployment_bucket(label: str) -> str:
+    key = _title_key(label)
+    for bucket, words in (
+        ("compute", ("compute", "node", "resource")),
+        ("network", ("network", "port", "firewall")),
+        ("storage", ("storage", "volume", "backup")),
+        ("redundancy", ("redundan", "replica", "failover", "high availability")),
+        ("disaster_recovery", ("disaster", "recovery", "rto", "rpo")),
+    ):
+        if any(word in key for word in words):
+            return bucket
+    return "other"
+
+
+def _metrics(sections: list[Section]) -> tuple[Metric, ...]:
+    metrics: dict[str, Metric] = {}
+    for table in _tables(sections, "metrics"):
+        kind = _column(table, "type", "kind")
+        purpose = _column(table, "purpose", "description", "目的")
+        alert = _column(table, "alert", "threshold", "slo")
+        component = _column(table, "component", "source", "exporter", "service")
+        used = {0, *(i for i in (kind, purpose, alert, component) if i is not None)}
+        for row in table.rows:
+            name = _cell(row.cells, 0)
+            if not name:
+                continue
+            metrics.setdefault(
+                row.key,
+                Metric(
+                    key=row.key,
+                    name=name,
+                    type=_cell(row.cells, kind),
+                    purpose=_cell(row.cells, purpose),
+                    alert_threshold=_cell(row.cells, alert),
+                    component=_cell(row.cells, component),
+                    extra=_extras(table, row.cells, used),
+                    line=row.line,
+                ),
+            )
+    return tuple(sorted(metrics.values(), key=lambda m: m.key))
+
+
+_YES = frozenset({"yes", "y", "true", "required", "mandatory", "✓", "✔", "x", "必須", "はい"})
+_NO = frozenset({"no", "n", "false", "optional", "-", "任意", "いいえ"})
+
+
+def parse_required(value: str | None) -> bool | None:
+    """``Yes``/``No`` (and friends) to a boolean; None when absent or not yes/no."""
+    if value is None:
+        return None
+    word = plain(value).casefold().split(" ")[0].strip(".()")
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    return None
+
+
+def _env(sections: list[Section]) -> tuple[EnvVar, ...]:
+    found: dict[str, EnvVar] = {}
+    for table in _tables(sections, "env"):
+        default = _column(table, "default", "value", "既定", "デフォルト")
+        purpose = _column(table, "purpose", "description", "目的", "説明")
+        required = _column(table, "required", "mandatory", "必須")
+        used = {0, *(i for i in (default, purpose, required) if i is not None)}
+        for row in table.rows:
+            name = _cell(row.cells, 0)
+            if not name:
+                continue
+            found.setdefault(
+                row.key,
+                EnvVar(
+                    key=row.key,
+                    name=name,
+                    default=_cell(row.cells, default),
+                    purpose=_cell(row.cells, purpose),
+                    required=parse_required(_cell(row.cells, required)),
+                    extra=_extras(table, row.cells, used),
+                    line=row.line,
+                ),
+            )
+    return tuple(sorted(found.values(), key=lambda e: e.key))
+
+
+def _config_files(sections: list[Section]) -> tuple[ConfigFile, ...]:
+    found: dict[str, ConfigFile] = {}
+    for table in _tables(sections, "config_files"):
+        location = _column(table, "location", "path", "場所")
+        purpose = _column(table, "purpose", "description", "目的", "説明")
+        used = {0, *(i for i in (location, purpose) if i is not None)}
+        for row in table.rows:
+            name = _cell(row.cells, 0)
+            if not name:
+                continue
+            found.setdefault(
+                row.key,
+                ConfigFile(
+                    key=row.key,
+                    name=name,
+                    location=_cell(row.cells, location),
+                    purpose=_cell(row.cells, purpose),
+                    extra=_extras(table, row.cells, used),
+                    line=row.line,
+                ),
+            )
+    return tuple(sorted(found.values(), key=lambda c: c.key))
+
+
+def _grouped(sections: list[Section]) -> list[tuple[str, list[ListItem]]]:
+    """List items by the sub-heading (or field label) they stand under."""
+    groups: list[tuple[str, list[ListItem]]] = []
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.lists:
+                group = block.label or (sub.title if sub is not section else "")
+                groups.append((group, list(block.items)))
+    return groups
+
+
+def _testing(sections: list[Section]) -> Testing:
+    if not sections:
+        return Testing()
+    coverage: str | None = None
+    items: list[CheckItem] = []
+    for group, block_items in _grouped(sections):
+        for item in _items(block_items):
+            label, value = _split_label(item.text)
+            if "coverage" in label and coverage is None:
+                coverage = value_or_none(value)
+        items.extend(_check_items(block_items, group))
+    field = _field(sections, "coverage")
+    if coverage is None and field is not None:
+        coverage = value_or_none(field.value)
+    prose = _prose(sections[0])
+    return Testing(
+        coverage_target=coverage,
+        text=prose.text,
+        items=tuple(sorted(items, key=lambda i: (i.group.casefold(), i.key))),
+        line=sections[0].line,
+    )
+
+
+def _rollback(sections: list[Section]) -> Rollback:
+    triggers: list[ListItem] = []
+    steps: list[str] = []
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.lists:
+                label = (block.label or sub.title).casefold()
+                if "trigger" in label or "condition" in label:
+                    triggers.extend(block.items)
+                elif block.ordered or "step" in label or "procedure" in label:
+                    steps.extend(item.text for item in block.items if item.text)
+    time = _field(sections, "rollback time", "time", "duration", "所要時間")
+    value = value_or_none(time.value) if time else None
+    return Rollback(
+        triggers=_check_items(triggers),
+        steps=tuple(steps),
+        time=value,
+        duration=parse_duration(value) if value else None,
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _limitations(sections: list[Section]) -> Limitations:
+    current: list[CheckItem] = []
+    future: list[CheckItem] = []
+    for group, block_items in _grouped(sections):
+        key = _title_key(group)
+        target = (
+            future if any(w in key for w in ("future", "improvement", "next", "今後")) else current
+        )
+        target.extend(_check_items(block_items, ""))
+    return Limitations(
+        current=tuple(sorted(current, key=lambda i: i.key)),
+        future=tuple(sorted(future, key=lambda i: i.key)),
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _success(sections: list[Section]) -> SuccessCriteria:
+    items: list[CheckItem] = []
+    for group, block_items in _grouped(sections):
+        items.extend(_check_items(block_items, group))
+    return SuccessCriteria(
+        items=tuple(sorted(items, key=lambda i: (i.group.casefold(), i.key))),
+        line=sections[0].line if sections else 0,
+    )
+
+
+def _references(sections: list[Section]) -> tuple[Link, ...]:
+    links = {
+        (normalise_key(link.text), link.target): link
+        for section in sections
+        for sub in _walk(section)
+        for link in sub.links
+    }
+    return tuple(links[key] for key in sorted(links))
+
+
+def _footer(everything: list[Section]) -> Footer:
+    version = _field(everything, "document version", "version", "文書バージョン")
+    updated = _field(everything, "last updated", "updated", "最終更新")
+    authors = _field(everything, "authors", "author", "owner", "maintainer", "作成者")
+    names: tuple[str, ...] = ()
+    if authors and value_or_none(authors.value):
+        names = tuple(sorted(_split_list(authors.value), key=str.casefold))
+    return Footer(
+        version=value_or_none(version.value) if version else None,
+        last_updated=parse_date(updated.value) if updated else None,
+        authors=names,
+        line=next((f.line for f in (version, updated, authors) if f is not None), 0),
+    )
+
+
+# ---------------------------------------------------------------------------
+# The document
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Sorted:
+    """Top-level sections sorted into typed kinds; the rest stays generic."""
+
+    by_kind: dict[str, list[Section]]
+    extra: list[Section]
+
+
+def _sort_sections(sections: Iterable[Section], into: _Sorted) -> None:
+    for section in sections:
+        kind = classify_title(section.title)
+        if kind is None or kind in _CONTAINERS:
+            typed_children = [c for c in section.children if classify_title(c.title) is not None]
+            if kind in _CONTAINERS or typed_children:
+                if kind is not None:
+                    into.by_kind.setdefault(kind, []).append(section)
+                _sort_sections(section.children, into)
+                continue
+            if section.title and (
+                section.fields
+                or section.lists
+                or section.tables
+                or section.code
+                or section.paragraphs
+                or section.children
+            ):
+                into.extra.append(section)
+            continue
+        if kind == "component":
+            kind = "components_loose"
+        into.by_kind.setdefault(kind, []).append(section)
+
+
+def parse_document(text: str) -> PhaseDocument:
+    """Parse one version of a phase document; never raises."""
+    try:
+        return _parse(text)
+    except Exception as exc:  # the parser must never take the tool down
+        return PhaseDocument(
+            diagnostics=(
+                Diagnostic(
+                    code="parser-error", message=f"could not parse document: {exc!r}", line=1
+                ),
+            )
+        )
+
+
+def _parse(text: str) -> PhaseDocument:
+    generic = parse_markdown(text)
+    everything = list(generic.sections)
+    # The title heading (and any preamble) is transparent: its sections are the document's.
+    top: list[Section] = []
+    heads: list[Section] = []
+    title_seen = False
+    for section in everything:
+        is_title = (
+            not title_seen
+            and bool(generic.title)
+            and section.title == generic.title
+            and (
+                section.level == 1
+                or classify_title(section.title) is None
+                or _TITLE_PHASE.search(section.title) is not None
+            )
+        )
+        if section.level == 0 or is_title:
+            title_seen = title_seen or is_title
+            heads.append(section)
+            top.extend(section.children)
+        else:
+            top.append(section)
+    sorted_sections = _Sorted(by_kind={}, extra=[])
+    _sort_sections(top, sorted_sections)
+    kinds = sorted_sections.by_kind
+
+    def get(kind: str) -> list[Section]:
+        return kinds.get(kind, [])
+
+    overview_scope = get("overview") or [
+        Section(title=h.title, level=h.level, fields=h.fields, paragraphs=h.paragraphs)
+        for h in heads
+    ]
+    diagnostics = list(generic.diagnostics)
+    for section in sorted_sections.extra:
+        diagnostics.append(
+            Diagnostic(
+                code="section-unrecognised",
+                message=(
+                    f"section '{section.title}' is not a template section; compared generically"
+                ),
+                line=section.line,
+                end_line=section.end_line,
+            )
+        )
+    observability = get("observability")
+    configuration = get("configuration")
+    metrics_scope = get("metrics") or observability
+    env_scope = get("env") or configuration
+    config_scope = get("config_files") or configuration
+    components = _components(get("components") + get("components_loose"), everything)
+    document = PhaseDocument(
+        title=generic.title,
+        overview=_overview(generic.title, get("overview"), overview_scope),
+        whats_new=_whats_new(get("whats_new")),
+        diagram=_diagram(get("diagram"), everything),
+        components=components,
+        integration=_integration(get("integration")),
+        data_flow=_prose_of(get("data_flow")),
+        security=_prose_of(get("security")),
+        deployment=_deployment(get("deployment")),
+        metrics=_metrics(metrics_scope),
+        traces=_traces(get("traces")),
+        logs=_logs(get("logs")),
+        dashboards=_dashboards(get("dashboards")),
+        env=_env(env_scope),
+        config_files=_config_files(config_scope),
+        testing=_testing(get("testing")),
+        rollback=_rollback(get("rollback")),
+        limitations=_limitations(get("limitations")),
+        success_criteria=_success(get("success_criteria")),
+        references=_references(get("references")),
+        footer=_footer(everything),
+        extra=tuple(sorted(sorted_sections.extra, key=lambda s: _title_key(s.title))),
+        sections=generic.sections,
+        diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.line, d.code))),
+    )
+    return document
+
+
+def _prose_of(sections: list[Section]) -> Prose:
+    if not sections:
+        return Prose()
+    proses = [_prose(section) for section in sections]
+    items = tuple(
+        sorted((i for p in proses for i in p.items), key=lambda i: (i.group.casefold(), i.key))
+    )
+    return Prose(text=" ".join(p.text for p in proses), items=items, line=proses[0].line)
+
+
+def _traces(sections: list[Section]) -> Traces:
+    spans: list[ListItem] = []
+    attributes: list[ListItem] = []
+    for group, items in _grouped(sections):
+        (attributes if "attribute" in group.casefold() else spans).extend(items)
+    return Traces(
+        spans=_named(spans), attributes=_named(attributes), line=sections[0].line if sections else 0
+    )
+
+
+def _logs(sections: list[Section]) -> Logs:
+    streams: list[ListItem] = []
+    fields: list[ListItem] = []
+    for group, items in _grouped(sections):
+        (fields if "field" in group.casefold() else streams).extend(items)
+    return Logs(
+        streams=_named(streams), fields=_named(fields), line=sections[0].line if sections else 0
+    )
+
+
+def _dashboards(sections: list[Section]) -> tuple[NamedItem, ...]:
+    return _named(item for _, items in _grouped(sections) for item in items)
+
+
+def phase_field(text: str) -> str | None:
+    """The document's own ``**Phase:**`` value among its first lines, without a full parse."""
+    head = "\n".join(text.splitlines()[:60])
+    for line in head.split("\n"):
+        parsed = split_field(line)
+        if parsed and parsed[0].casefold() == "phase":
+            return _phase_id(parsed[1])
+    return None

@@ -1,0 +1,412 @@
+"""The typed layer: sections recognised by title and table header, whatever the layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from phasediff.model import Legend, PhaseDocument, Status
+from phasediff.parse import classify_title, legend_of_colour, parse_document, parse_mermaid
+from phasediff.text import is_placeholder, parse_duration, parse_status
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "shared" / "template" / "ARCHITECTURE-TEMPLATE.md"
+
+TEMPLATE_STYLE = """\
+# Phase 3 Architecture: Distributed Tracing
+
+## Overview
+
+**Phase:** 3
+**Status:** 🚧 In Progress
+**Started:** 2026-05-04
+**Completed:** -
+
+Phase 3 adds tracing.
+
+## What's New in This Phase
+
+- [x] **Grafana Tempo:** trace storage
+- [ ] **Grafana Alloy:** replaces Promtail
+- [x] **Deprecated:** Promtail: replaced by Grafana Alloy
+
+**Key Differences from Phase 2:**
+- Traces are stored
+
+## Architecture Diagram
+
+```mermaid
+graph TB
+    A[Grafana Tempo] -->|traces| B["Grafana"]
+    C(Loki) --> B
+    D[Promtail] -.-> C
+    style A fill:#90EE90
+    style C fill:#87CEEB
+    style B fill:#FFE4B5
+    style D fill:#FFB6C1
+```
+
+## Component Details
+
+### Component 1: Grafana Tempo
+
+**Purpose:** Stores traces.
+
+**Technology:** Grafana Tempo 2.4.1
+
+**Configuration:**
+```yaml
+server:
+  http_listen_port: 3200
+storage:
+  trace:
+    backend: s3
+```
+
+**Integration Points:**
+- Connects to: Grafana, OpenTelemetry Collector
+- Exposes: :3200 HTTP API, :4317 OTLP gRPC
+- Depends on: MinIO
+
+**Operational Considerations:**
+- Resources: 2 CPU, 4 GiB RAM
+- Scaling: horizontal
+
+---
+
+### Component 2: Loki (log store)
+
+**Purpose:** Log storage.
+
+**Technology:** Grafana Loki 2.9.6
+
+## Integration with Previous Phases
+
+### Building on Phase 2
+
+**Retained from Phase 2:**
+- Alertmanager (unchanged)
+- Loki (modified - see below)
+
+**Modified from Phase 2:**
+| Component | Change | Reason |
+|-----------|--------|--------|
+| Loki | Retention 336h | Compliance |
+
+**Migration Path:**
+1. Deploy Tempo
+2. Switch Promtail to Alloy
+
+## Deployment Architecture
+
+**Network:**
+- Ports opened: 3200/tcp (Tempo), 4317/tcp (OTLP gRPC), 4318 (OTLP HTTP)
+
+**Disaster Recovery:**
+- RTO (Recovery Time Objective): 30 minutes
+- RPO (Recovery Point Objective): 15m
+
+## Observability
+
+### Metrics Added
+
+| Metric | Type | Purpose | Alert Threshold |
+|--------|------|---------|-----------------|
+| `tempo_ingester_live_traces` | Gauge | Live traces | > 100000 |
+
+## Configuration Management
+
+### Environment Variables
+
+| Variable | Default | Purpose | Required |
+|----------|---------|---------|----------|
+| `TEMPO_S3_BUCKET` | `traces` | Bucket | Yes |
+| `TEMPO_LOG_LEVEL` | `info` | Log level | No |
+
+### Configuration Files
+
+| File | Location | Purpose |
+|------|----------|---------|
+| `tempo.yaml` | `/etc/tempo/` | Tempo config |
+
+## Rollback Plan
+
+**Rollback Trigger:**
+- Error rate above 5%
+
+**Rollback Steps:**
+1. Stop Tempo
+2. Restore Promtail
+
+**Rollback Time:** 45 minutes
+
+## Success Criteria
+
+### Technical Success
+- [x] Tempo deployed
+- [ ] Traces visible
+
+## Runbook Links
+
+Some house section.
+
+---
+
+**Document Version:** 1.2
+**Last Updated:** 2026-05-20
+**Authors:** Ana Lima, Ben Ode
+"""
+
+
+@pytest.fixture(scope="module")
+def doc() -> PhaseDocument:
+    return parse_document(TEMPLATE_STYLE)
+
+
+def test_overview(doc: PhaseDocument) -> None:
+    assert doc.overview.phase == "3"
+    assert doc.overview.name == "Distributed Tracing"
+    assert doc.overview.status is Status.IN_PROGRESS
+    assert doc.overview.started == "2026-05-04"
+    assert doc.overview.completed is None
+
+
+def test_whats_new_and_deprecated(doc: PhaseDocument) -> None:
+    assert [item.text for item in doc.whats_new.items] == [
+        "Grafana Alloy: replaces Promtail",
+        "Grafana Tempo: trace storage",
+    ]
+    assert doc.whats_new.deprecated == ("Promtail: replaced by Grafana Alloy",)
+    assert [item.text for item in doc.whats_new.key_differences] == ["Traces are stored"]
+
+
+def test_diagram(doc: PhaseDocument) -> None:
+    nodes = {node.id: (node.label, node.legend) for node in doc.diagram.nodes}
+    assert nodes == {
+        "A": ("Grafana Tempo", Legend.NEW),
+        "B": ("Grafana", Legend.UNCHANGED),
+        "C": ("Loki", Legend.MODIFIED),
+        "D": ("Promtail", Legend.DEPRECATED),
+    }
+    edges = {(edge.source, edge.target, edge.label) for edge in doc.diagram.edges}
+    assert edges == {("A", "B", "traces"), ("C", "B", ""), ("D", "C", "")}
+
+
+def test_components(doc: PhaseDocument) -> None:
+    tempo, loki = doc.components[0], doc.components[1]
+    assert (tempo.key, loki.key) == ("grafana tempo", "loki")
+    assert tempo.technology == "Grafana Tempo 2.4.1"
+    assert tempo.configuration == {
+        "server": {"http_listen_port": 3200},
+        "storage": {"trace": {"backend": "s3"}},
+    }
+    assert tempo.connects_to == ("Grafana", "OpenTelemetry Collector")
+    assert tempo.exposes == (":3200 HTTP API", ":4317 OTLP gRPC")
+    assert tempo.depends_on == ("MinIO",)
+    assert tempo.operational == ("Resources: 2 CPU, 4 GiB RAM", "Scaling: horizontal")
+    assert loki.name == "Loki (log store)"
+
+
+def test_integration(doc: PhaseDocument) -> None:
+    integration = doc.integration
+    assert integration.previous_phase == "2"
+    assert [(r.name, r.note) for r in integration.retained] == [
+        ("Alertmanager", "unchanged"),
+        ("Loki", "modified - see below"),
+    ]
+    assert [(m.component, m.change) for m in integration.modified] == [("Loki", "Retention 336h")]
+    assert integration.migration_steps == ("Deploy Tempo", "Switch Promtail to Alloy")
+
+
+def test_deployment(doc: PhaseDocument) -> None:
+    ports = [(p.key, p.description) for p in doc.deployment.ports]
+    assert ports == [("3200/tcp", "Tempo"), ("4317/tcp", "OTLP gRPC"), ("4318", "OTLP HTTP")]
+    assert doc.deployment.rto is not None and doc.deployment.rto.seconds == 1800
+    assert doc.deployment.rpo is not None and doc.deployment.rpo.seconds == 900
+
+
+def test_tables(doc: PhaseDocument) -> None:
+    assert [(m.name, m.type, m.alert_threshold) for m in doc.metrics] == [
+        ("tempo_ingester_live_traces", "Gauge", "> 100000")
+    ]
+    assert [(e.name, e.default, e.required) for e in doc.env] == [
+        ("TEMPO_LOG_LEVEL", "info", False),
+        ("TEMPO_S3_BUCKET", "traces", True),
+    ]
+    assert [(c.name, c.location) for c in doc.config_files] == [("tempo.yaml", "/etc/tempo/")]
+
+
+def test_rollback_success_footer(doc: PhaseDocument) -> None:
+    assert doc.rollback.steps == ("Stop Tempo", "Restore Promtail")
+    assert doc.rollback.duration is not None and doc.rollback.duration.seconds == 2700
+    assert [t.text for t in doc.rollback.triggers] == ["Error rate above 5%"]
+    assert doc.success_criteria.done == 1 and len(doc.success_criteria.items) == 2
+    assert doc.footer.version == "1.2"
+    assert doc.footer.last_updated == "2026-05-20"
+    assert doc.footer.authors == ("Ana Lima", "Ben Ode")
+
+
+def test_unrecognised_section_is_kept_and_reported(doc: PhaseDocument) -> None:
+    assert [section.title for section in doc.extra] == ["Runbook Links"]
+    codes = [(d.code, d.line) for d in doc.diagnostics]
+    assert (
+        "section-unrecognised",
+        TEMPLATE_STYLE.splitlines().index("## Runbook Links") + 1,
+    ) in codes
+
+
+def test_components_as_table_and_plain_headings() -> None:
+    table = parse_document(
+        "# Phase 4\n\n## Components\n\n| Component | Technology | Purpose | Ports |\n"
+        "|---|---|---|---|\n| Mimir | Grafana Mimir 2.12 | Long-term metrics | 8080, 9095 |\n"
+    )
+    assert [(c.name, c.technology, c.exposes) for c in table.components] == [
+        ("Mimir", "Grafana Mimir 2.12", ("8080", "9095"))
+    ]
+    plain = parse_document(
+        "## Component Details\n\n### Loki\n\n**Purpose:** logs\n\n**Technology:** Loki 3\n"
+    )
+    assert [(c.name, c.purpose) for c in plain.components] == [("Loki", "logs")]
+
+
+def test_japanese_headings() -> None:
+    doc = parse_document(
+        "# フェーズ 2\n\n## 概要\n\n**Phase:** 2\n**Status:** 完了\n\n## 環境変数\n\n"
+        "| Variable | Default | Purpose | Required |\n|---|---|---|---|\n| `A_B` | 1 | x | はい |\n"
+    )
+    assert doc.overview.status is Status.COMPLETE
+    assert [(e.name, e.required) for e in doc.env] == [("A_B", True)]
+
+
+def test_template_placeholders_are_not_values() -> None:
+    doc = parse_document(TEMPLATE.read_text(encoding="utf-8"))
+    assert doc.overview.phase is None
+    assert doc.overview.name is None
+    assert doc.overview.status is None  # the line offers all three statuses
+    assert doc.overview.started is None and doc.overview.completed is None
+    assert doc.deployment.rto is None and doc.deployment.rpo is None
+    assert doc.footer.last_updated is None
+
+
+@pytest.mark.parametrize(
+    ("line", "status"),
+    [
+        ("✅ Complete", Status.COMPLETE),
+        ("âœ… Complete", Status.COMPLETE),
+        ("ðŸš§ In Progress", Status.IN_PROGRESS),
+        ("🚧", Status.IN_PROGRESS),
+        ("ðŸš§", Status.IN_PROGRESS),
+        ("ðŸ“‹ Planned", Status.PLANNED),
+        ("Done", Status.COMPLETE),
+        ("ðŸš§ In Progress / âœ… Complete / ðŸ“‹ Planned", None),
+    ],
+)
+def test_status_whatever_the_emoji(line: str, status: Status | None) -> None:
+    assert parse_status(line) is status
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("15m", 900),
+        ("900s", 900),
+        ("4h", 14400),
+        ("30 minutes", 1800),
+        ("< 1 hour", 3600),
+        ("1.5h", 5400),
+        ("2 days", 172800),
+        ("Xh", None),
+        ("Estimated duration", None),
+    ],
+)
+def test_durations(text: str, seconds: int | None) -> None:
+    duration = parse_duration(text)
+    assert (duration.seconds if duration else None) == seconds
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("[Phase Name]", True),
+        ("YYYY-MM-DD", True),
+        ("X%", True),
+        ("[Name]", True),
+        ("Your Name", True),
+        ("Loki", False),
+        ("80%", False),
+        ("2026-01-02", False),
+    ],
+)
+def test_placeholders(value: str, expected: bool) -> None:
+    assert is_placeholder(value) is expected
+
+
+@pytest.mark.parametrize(
+    ("colour", "legend"),
+    [
+        ("#90EE90", Legend.NEW),
+        ("#87CEEB", Legend.MODIFIED),
+        ("#FFE4B5", Legend.UNCHANGED),
+        ("#FFFFE0", Legend.UNCHANGED),
+        ("#FFB6C1", Legend.DEPRECATED),
+        ("#f96", Legend.UNCHANGED),
+        ("lightgreen", Legend.NEW),
+        ("#ddd", Legend.UNCHANGED),
+    ],
+)
+def test_legend_by_colour(colour: str, legend: Legend) -> None:
+    assert legend_of_colour(colour) is legend
+
+
+def test_mermaid_shapes_chains_and_classes() -> None:
+    diagram = parse_mermaid(
+        "flowchart LR\n  A((Start)) --> B{Decide} & C[(DB)]\n  B -- yes --> D>Flag]\n"
+        "  classDef added fill:#0f0\n  class D added\n  C:::removed --> A\n",
+        first_line=1,
+    )
+    assert {n.id: n.label for n in diagram.nodes} == {
+        "A": "Start",
+        "B": "Decide",
+        "C": "DB",
+        "D": "Flag",
+    }
+    assert {(e.source, e.target, e.label) for e in diagram.edges} == {
+        ("A", "B", ""),
+        ("A", "C", ""),
+        ("B", "D", "yes"),
+        ("C", "A", ""),
+    }
+    legends = {n.id: n.legend for n in diagram.nodes}
+    assert legends["D"] is Legend.NEW
+    assert legends["A"] is None
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("What's New in This Phase", "whats_new"),
+        ("2. Architecture Diagram", "diagram"),
+        ("🧩 Component Details", "components"),
+        ("Component 3: Loki", "component"),
+        ("Known Issues & Limitations", "limitations"),
+        ("Environment Variables", "env"),
+        ("Configuration Files", "config_files"),
+        ("Configuration Management", "configuration"),
+        ("Integration with Previous Phases", "integration"),
+        ("Deployment Architecture", "deployment"),
+        ("Success Criteria", "success_criteria"),
+        ("データフロー", "data_flow"),
+        ("Runbook Links", None),
+    ],
+)
+def test_classify_title(title: str, kind: str | None) -> None:
+    assert classify_title(title) == kind
+
+
+def test_invalid_yaml_is_a_diagnostic_with_the_document_line() -> None:
+    text = "## Component Details\n\n### Loki\n\n**Technology:** Loki\n\n```yaml\na: 1\nb: [\n```\n"
+    doc = parse_document(text)
+    diagnostics = [d for d in doc.diagnostics if d.code == "yaml-invalid"]
+    assert len(diagnostics) == 1
+    assert 8 <= diagnostics[0].line <= 10
+    assert doc.components[0].configuration == "a: 1\nb: ["
