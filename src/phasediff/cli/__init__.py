@@ -1,125 +1,33 @@
 """The command line: thin wiring from options to one core call, a renderer and an exit code.
 
-This is the only module that imports click.  Every command body follows the
+The ``cli`` package is the only one that imports click.  Every command body follows the
 same shape; errors from the core (``PhasediffError``) are translated once, in
-``_run``, into ``Error: ...`` on stderr and the error's exit code.
+``run_command`` (cli.common), into ``Error: ...`` on stderr and the error's exit code.
 """
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-import tempfile
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from phasediff import __version__
 from phasediff.changes import Comparison, Severity, Side
-from phasediff.errors import EXIT_FINDINGS, EXIT_OK, EXIT_RUNTIME, PhasediffError
+from phasediff.cli.common import (
+    EXIT_CODES_HELP,
+    DefaultGroup,
+    color_option,
+    output_option,
+    repo_option,
+    run_command,
+    use_color,
+    write_output,
+)
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK, PhasediffError
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
 from phasediff.render.show import show_json, show_text
 from phasediff.rules import RULES
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 ran (with or without differences); 1 differences found with "
-    "--exit-code, or a change at or above --fail-on; 2 usage error; 3 runtime error "
-    "(not a repository, unknown revision or phase, unreadable document)."
-)
-
-
-class DefaultGroup(click.Group):
-    """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
-            args = ["diff", *args]
-        return super().parse_args(ctx, args)
-
-
-def _run(command: F) -> F:
-    """Translate the core's errors into one line on stderr and a documented exit code."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            code = command(*args, **kwargs)
-        except PhasediffError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(exc.exit_code)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
-        except Exception as exc:  # a bug of ours: one line, and the traceback only on request
-            if os.environ.get("PHASEDIFF_DEBUG"):
-                traceback.print_exc()
-            click.echo(
-                f"Error: internal error: {exc!r}. Re-run with PHASEDIFF_DEBUG=1 for the "
-                "traceback and report it.",
-                err=True,
-            )
-            sys.exit(EXIT_RUNTIME)
-        sys.exit(code or EXIT_OK)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
-
-
-def write_output(text: str, output: Path | None) -> None:
-    """Print to stdout, or replace ``output`` atomically: never a half-written file."""
-    if output is None:
-        click.echo(text, nl=False)
-        return
-    output = output.resolve()
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", newline="\n", dir=output.parent, delete=False, suffix=".tmp"
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, output)
-    except OSError as exc:
-        raise PhasediffError(f"Cannot write {output}: {exc.strerror}.") from exc
-
-
-repo_option = click.option(
-    "--repo",
-    "repo_path",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="The git repository (any directory inside its work tree).",
-)
-color_option = click.option(
-    "--color",
-    type=click.Choice(["auto", "always", "never"]),
-    default="auto",
-    show_default=True,
-    help="Colour for text output; NO_COLOR in the environment turns it off in auto.",
-)
-output_option = click.option(
-    "--output",
-    "-o",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="Write the result to this file instead of stdout.",
-)
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -167,7 +75,7 @@ def main() -> None:
     help="Exit 1 when a change at or above this severity exists.",
 )
 @repo_option
-@_run
+@run_command
 def diff_command(
     base: str,
     head: str | None,
@@ -195,7 +103,7 @@ def diff_command(
     cwd = Path.cwd()
     base_spec, head_spec = _diff_specs(base, head, rev, from_rev, to_rev, cwd)
     comparison = project.compare(base_spec, head_spec)
-    text = render_comparison(comparison, Format(fmt), color=_use_color(color) and output is None)
+    text = render_comparison(comparison, Format(fmt), color=use_color(color) and output is None)
     write_output(text, output)
     return verdict(comparison, exit_code=exit_code, fail_on=fail_on)
 
@@ -241,7 +149,7 @@ def verdict(comparison: Comparison, *, exit_code: bool, fail_on: str | None) -> 
     "--rev", default=None, help="List the phases at this revision (default: working tree)."
 )
 @repo_option
-@_run
+@run_command
 def phases_command(rev: str | None, repo_path: Path) -> int:
     """List the phase documents: id, path, name, status, started and completed dates."""
     project = Project.open(repo_path)
@@ -293,7 +201,7 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
 @output_option
 @color_option
 @repo_option
-@_run
+@run_command
 def show_command(
     phase: str, rev: str | None, fmt: str, output: Path | None, color: str, repo_path: Path
 ) -> int:
@@ -304,7 +212,7 @@ def show_command(
     if fmt == "json":
         text = show_json(doc, side)
     else:
-        text = show_text(doc, _side_label(side), color=_use_color(color) and output is None)
+        text = show_text(doc, _side_label(side), color=use_color(color) and output is None)
     write_output(text, output)
     return EXIT_OK
 
@@ -320,5 +228,9 @@ def rules_command() -> None:
     width = max(len(rule.id) for rule in RULES.values())
     for rule in RULES.values():
         click.echo(
-            f"{rule.id.ljust(width)}  {rule.severity.value:<8}  {rule.section:<16}  {rule.description}"
+            f"{rule.id.ljust(width)}  {rule.severity.value:<8}  {rule.section:<16}  "
+            f"{rule.description}"
         )
+
+
+# Commands that live in their own modules register here, one line each.

@@ -1,0 +1,114 @@
+"""What every command shares: error translation, colour, output, common options.
+
+The CLI is the only package that imports click.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from phasediff.errors import EXIT_OK, EXIT_RUNTIME, PhasediffError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 ran (with or without differences); 1 differences found with "
+    "--exit-code, or a change at or above --fail-on; 2 usage error; 3 runtime error "
+    "(not a repository, unknown revision or phase, unreadable document)."
+)
+
+
+class DefaultGroup(click.Group):
+    """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+            args = ["diff", *args]
+        return super().parse_args(ctx, args)
+
+
+def run_command(command: F) -> F:
+    """Translate the core's errors into one line on stderr and a documented exit code."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            code = command(*args, **kwargs)
+        except PhasediffError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        except Exception as exc:  # a bug of ours: one line, and the traceback only on request
+            if os.environ.get("PHASEDIFF_DEBUG"):
+                traceback.print_exc()
+            click.echo(
+                f"Error: internal error: {exc!r}. Re-run with PHASEDIFF_DEBUG=1 for the "
+                "traceback and report it.",
+                err=True,
+            )
+            sys.exit(EXIT_RUNTIME)
+        sys.exit(code or EXIT_OK)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def write_output(text: str, output: Path | None) -> None:
+    """Print to stdout, or replace ``output`` atomically: never a half-written file."""
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    output = output.resolve()
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="\n", dir=output.parent, delete=False, suffix=".tmp"
+        ) as handle:
+            handle.write(text)
+        os.replace(handle.name, output)
+    except OSError as exc:
+        raise PhasediffError(f"Cannot write {output}: {exc.strerror}.") from exc
+
+
+repo_option = click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (any directory inside its work tree).",
+)
+color_option = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour for text output; NO_COLOR in the environment turns it off in auto.",
+)
+output_option = click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the result to this file instead of stdout.",
+)
