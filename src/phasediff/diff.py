@@ -428,7 +428,8 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             after_ops[key],
             line=line,
         )
-    old_extra, new_extra = dict(old.extra), dict(new.extra)
+    old_extra = {k: v for k, v in old.extra if k not in _RENAME_LABELS}
+    new_extra = {k: v for k, v in new.extra if k not in _RENAME_LABELS}
     for label in sorted(old_extra.keys() | new_extra.keys()):
         if old_extra.get(label) != new_extra.get(label):
             out.emit(
@@ -442,6 +443,7 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             )
 
 
+_RENAME_LABELS = ("renamed from", "formerly", "previously")
 _VERSION = re.compile(r"\bv?\d+(?:\.[\dx*]+)*\b")
 
 
@@ -479,7 +481,7 @@ def _declared_renames(new: Sequence[Component], options: DiffOptions) -> dict[st
     declared = {normalise_key(a): normalise_key(b) for a, b in options.renames.items()}
     for component in new:
         for label, value in component.extra:
-            if label in ("renamed from", "formerly", "previously"):
+            if label in _RENAME_LABELS:
                 declared[normalise_key(value)] = component.key
     return declared
 
@@ -796,29 +798,83 @@ def _diff_deployment(
     if phases:
         return
     for attribute in ("compute", "network", "storage", "redundancy", "disaster_recovery"):
-        before = {normalise_key(v): v for v in getattr(old, attribute)}
-        after = {normalise_key(v): v for v in getattr(new, attribute)}
-        for key in sorted(before.keys() - after.keys()):
+        _diff_labelled(
+            out,
+            "deployment-changed",
+            attribute,
+            getattr(old, attribute),
+            getattr(new, attribute),
+            (old.line, new.line),
+            skip=_DEPLOYMENT_FACTS,
+        )
+
+
+# Items already compared as typed facts (ports, RTO, RPO) are not compared again as text.
+_DEPLOYMENT_FACTS = ("ports", "port", "rto", "rpo")
+
+
+def _label_of(text: str) -> tuple[str, str]:
+    """``Coverage target: 80%`` -> ``("coverage target", "80%")``; unlabelled -> (key, text)."""
+    head, sep, tail = text.partition(":")
+    if sep and 0 < len(head) <= 40:
+        return normalise_key(head), tail.strip()
+    return normalise_key(text), text
+
+
+def _diff_labelled(
+    out: _Emitter,
+    rule: str,
+    key: str,
+    old: Iterable[str],
+    new: Iterable[str],
+    lines: tuple[int, int],
+    *,
+    skip: tuple[str, ...] = (),
+    section: str | None = None,
+) -> None:
+    """Bullets matched by their ``Label:`` (or whole text): a new value is one change."""
+
+    def index(items: Iterable[str]) -> dict[str, tuple[str, str]]:
+        found: dict[str, tuple[str, str]] = {}
+        for text in items:
+            label, value = _label_of(text)
+            if not label.startswith(skip) or not skip:
+                found.setdefault(label, (text, value))
+        return found
+
+    before, after = index(old), index(new)
+    for label in sorted(before.keys() | after.keys()):
+        a, b = before.get(label), after.get(label)
+        if a is not None and b is not None and normalise_key(a[1]) == normalise_key(b[1]):
+            continue
+        field_name = label if a is not None and b is not None else None
+        if a is None:
+            assert b is not None
+            out.emit(rule, Kind.ADDED, key, None, None, b[0], line=lines[1], section=section)
+        elif b is None:
             out.emit(
-                "deployment-changed",
+                rule,
                 Kind.REMOVED,
-                attribute,
+                key,
                 None,
-                before[key],
+                a[0],
                 None,
-                line=old.line,
+                line=lines[0],
                 base_side=True,
+                section=section,
             )
-        for key in sorted(after.keys() - before.keys()):
+        else:
             out.emit(
-                "deployment-changed", Kind.ADDED, attribute, None, None, after[key], line=new.line
+                rule, Kind.CHANGED, key, field_name, a[1], b[1], line=lines[1], section=section
             )
 
 
 # -- prose, named lists, checklists, references, footer -----------------------
 
 
-def _diff_prose(out: _Emitter, section: str, old: Prose, new: Prose) -> None:
+def _diff_prose(
+    out: _Emitter, section: str, old: Prose, new: Prose, skip: tuple[str, ...] = ()
+) -> None:
     if old.text != new.text and (old.text or new.text):
         before, after = _excerpt(old.text, new.text)
         out.emit(
@@ -831,26 +887,16 @@ def _diff_prose(out: _Emitter, section: str, old: Prose, new: Prose) -> None:
             line=new.line or old.line,
             section=section,
         )
-    gone, came, _ = _pairs(old.items, new.items, lambda i: i.key)
-    for item in gone:
-        out.emit(
-            "prose-item-removed",
-            Kind.REMOVED,
-            item.text,
-            old=item.text,
-            line=item.line,
-            base_side=True,
-            section=section,
-        )
-    for item in came:
-        out.emit(
-            "prose-item-added",
-            Kind.ADDED,
-            item.text,
-            new=item.text,
-            line=item.line,
-            section=section,
-        )
+    _diff_labelled(
+        out,
+        "prose-changed",
+        section,
+        [item.text for item in old.items],
+        [item.text for item in new.items],
+        (old.line, new.line),
+        skip=skip,
+        section=section,
+    )
 
 
 def _diff_named(
@@ -1088,7 +1134,7 @@ def _generic_content(section: Section) -> dict[str, str]:
             for index, entry in enumerate(listing.items):
                 label = f"{prefix}{index + 1}." if listing.ordered else f"{prefix}- {entry.text}"
                 done = "" if entry.done is None else ("[x] " if entry.done else "[ ] ")
-                content[label] = done + entry.text if listing.ordered else done.strip()
+                content[label] = done + entry.text
         for index, code in enumerate(current.code):
             content[f"{prefix}```{code.info} #{index + 1}"] = code.text
         if current.paragraphs:
@@ -1187,6 +1233,7 @@ def _diff_common(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> Non
         "testing",
         Prose(base.testing.text, base.testing.items, base.testing.line),
         Prose(head.testing.text, head.testing.items, head.testing.line),
+        skip=("coverage",),
     )
     _diff_rollback(out, base, head)
     _diff_references(out, base.references, head.references)

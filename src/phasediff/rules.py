@@ -126,10 +126,8 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         "prose-changed",
         "data_flow",
         INF,
-        "A prose section (data flow, security, testing) was edited.",
+        "A prose section (data flow, security, testing) or one of its bullets was edited.",
     ),
-    ("prose-item-added", "data_flow", INF, "A bullet was added to a prose section."),
-    ("prose-item-removed", "data_flow", INF, "A bullet was removed from a prose section."),
     # deployment
     ("port-opened", "deployment", INF, "A port was opened."),
     ("port-closed", "deployment", BRK, "A port was closed."),
