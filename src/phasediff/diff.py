@@ -33,9 +33,11 @@ from phasediff.model import (
     Diagram,
     Duration,
     EnvVar,
+    Legend,
     Link,
     Metric,
     NamedItem,
+    Node,
     PhaseDocument,
     Port,
     Prose,
@@ -254,9 +256,21 @@ def _node_key(label: str) -> str:
     return normalise_key(label)
 
 
-def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram) -> None:
-    old_nodes = {_node_key(n.label): n for n in old.nodes}
-    new_nodes = {_node_key(n.label): n for n in new.nodes}
+def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = False) -> None:
+    """Nodes matched by label, edges by their ends' labels.
+
+    Between phases a node's legend is relative to its own previous phase, so
+    legends are not compared; a node drawn as deprecated counts as gone.
+    """
+
+    def present(diagram: Diagram) -> dict[str, Node]:
+        return {
+            _node_key(n.label): n
+            for n in diagram.nodes
+            if not (phases and n.legend is Legend.DEPRECATED)
+        }
+
+    old_nodes, new_nodes = present(old), present(new)
     for key in sorted(old_nodes.keys() - new_nodes.keys()):
         node = old_nodes[key]
         out.emit(
@@ -273,7 +287,7 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram) -> None:
         out.emit("diagram-node-added", Kind.ADDED, node.label, new=legend, line=node.line)
     for key in sorted(old_nodes.keys() & new_nodes.keys()):
         before, after = old_nodes[key], new_nodes[key]
-        if before.legend != after.legend:
+        if before.legend != after.legend and not phases:
             out.emit(
                 "diagram-node-changed",
                 Kind.CHANGED,
@@ -284,17 +298,19 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram) -> None:
                 line=after.line,
             )
 
-    def edges(diagram: Diagram) -> dict[tuple[str, str], str]:
+    def edges(diagram: Diagram, nodes: dict[str, Node]) -> dict[tuple[str, str], str]:
         labels = {n.id: _node_key(n.label) for n in diagram.nodes}
-        return {
-            (labels.get(e.source, e.source), labels.get(e.target, e.target)): e.label
-            for e in diagram.edges
-        }
+        found = {}
+        for e in diagram.edges:
+            ends = (labels.get(e.source, e.source), labels.get(e.target, e.target))
+            if ends[0] in nodes and ends[1] in nodes:
+                found[ends] = e.label
+        return found
 
     def name(diagram: Diagram, key: str) -> str:
         return next((n.label for n in diagram.nodes if _node_key(n.label) == key), key)
 
-    old_edges, new_edges = edges(old), edges(new)
+    old_edges, new_edges = edges(old, old_nodes), edges(new, new_nodes)
     for pair in sorted(old_edges.keys() - new_edges.keys()):
         text = f"{name(old, pair[0])} -> {name(old, pair[1])}"
         out.emit(
@@ -1014,12 +1030,17 @@ def _diff_footer(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> Non
         )
 
 
-def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+def _diff_rollback_time(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.rollback, head.rollback
     if old.duration != new.duration or (old.duration is None and old.time != new.time):
         relaxed = old.duration and new.duration and new.duration.seconds > old.duration.seconds
         rule = "rollback-time-relaxed" if relaxed else "rollback-time-changed"
         out.emit(rule, Kind.CHANGED, "rollback_time", None, old.time, new.time, line=new.line)
+
+
+def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    _diff_rollback_time(out, base, head)
+    old, new = base.rollback, head.rollback
     if [normalise_key(s) for s in old.steps] != [normalise_key(s) for s in new.steps]:
         before, after = _excerpt(" | ".join(old.steps), " | ".join(new.steps))
         out.emit(
@@ -1252,7 +1273,7 @@ def diff_phases(
     out = _Emitter(options, base_side.path, head_side.path)
     base_doc, head_doc = base.document, head.document
     _diff_overview(out, base_doc, head_doc, phases=True)
-    _diff_diagram(out, base_doc.diagram, head_doc.diagram)
+    _diff_diagram(out, base_doc.diagram, head_doc.diagram, phases=True)
     removals = {key: removal for key, removal in head.removals.items() if key in base.components}
     replaced = {key for key, removal in removals.items() if removal.replacement}
     _diff_components(
@@ -1263,24 +1284,22 @@ def diff_phases(
         removals,
         replaced,
     )
-    _diff_common(out, base_doc, head_doc)
+    # Between phases only the architecture and the document-level facts compare; the
+    # narrative (data flow, testing, rollback steps, references) is each phase's own.
     _diff_deployment(out, base_doc, head_doc, phases=True)
     _diff_ports(out, base.ports.values(), head.ports.values(), head.owner_notes)
     _diff_metrics(out, base.metrics.values(), head.metrics.values(), head.owner_notes)
+    _diff_named(out, "span", "span", base.spans.values(), head.spans.values())
+    _diff_named(out, "span", "attribute", base.attributes.values(), head.attributes.values())
+    _diff_named(out, "log", "stream", base.streams.values(), head.streams.values())
+    _diff_named(out, "log", "field", base.log_fields.values(), head.log_fields.values())
+    _diff_named(out, "dashboard", "dashboard", base.dashboards.values(), head.dashboards.values())
     _diff_env(out, base.env.values(), head.env.values(), head.owner_notes)
     _diff_config_files(
         out, base.config_files.values(), head.config_files.values(), head.owner_notes
     )
-    _diff_checklist(
-        out,
-        base_doc.limitations.current,
-        head_doc.limitations.current,
-        added="limitation-added",
-        removed="limitation-removed",
-        checked="limitation-resolved",
-    )
+    _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
-    _diff_footer(out, base_doc, head_doc)
     return _comparison(out, base_doc, head_doc, base_side, head_side)
 
 

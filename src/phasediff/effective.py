@@ -21,6 +21,7 @@ from phasediff.model import (
     EnvVar,
     Legend,
     Metric,
+    NamedItem,
     PhaseDocument,
     Port,
 )
@@ -72,6 +73,11 @@ class Effective:
     env: dict[str, EnvVar] = field(default_factory=dict)
     config_files: dict[str, ConfigFile] = field(default_factory=dict)
     ports: dict[str, Port] = field(default_factory=dict)
+    spans: dict[str, NamedItem] = field(default_factory=dict)
+    attributes: dict[str, NamedItem] = field(default_factory=dict)
+    streams: dict[str, NamedItem] = field(default_factory=dict)
+    log_fields: dict[str, NamedItem] = field(default_factory=dict)
+    dashboards: dict[str, NamedItem] = field(default_factory=dict)
     removals: dict[str, Removal] = field(default_factory=dict)
     owner_notes: dict[str, str] = field(default_factory=dict)
 
@@ -218,6 +224,11 @@ def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -
         state.env = dict(previous.env)
         state.config_files = dict(previous.config_files)
         state.ports = dict(previous.ports)
+        state.spans = dict(previous.spans)
+        state.attributes = dict(previous.attributes)
+        state.streams = dict(previous.streams)
+        state.log_fields = dict(previous.log_fields)
+        state.dashboards = dict(previous.dashboards)
         state.removals = dict(previous.removals)
         state.owner_notes = dict(previous.owner_notes)
     documented = {component.key: component for component in doc.components}
@@ -246,6 +257,11 @@ def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -
     state.metrics.update((m.key, m) for m in doc.metrics)
     state.env.update((e.key, e) for e in doc.env)
     state.config_files.update((c.key, c) for c in doc.config_files)
+    state.spans.update((i.key, i) for i in doc.traces.spans)
+    state.attributes.update((i.key, i) for i in doc.traces.attributes)
+    state.streams.update((i.key, i) for i in doc.logs.streams)
+    state.log_fields.update((i.key, i) for i in doc.logs.fields)
+    state.dashboards.update((i.key, i) for i in doc.dashboards)
     for port in _with_ports(doc):
         state.ports.setdefault(port_match_key(port), port)
     return state
