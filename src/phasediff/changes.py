@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +143,14 @@ class Comparison:
         return max((change.severity for change in self.changes), key=lambda s: s.rank)
 
 
+def natural_key(text: str) -> tuple[tuple[int, str], ...]:
+    """``port 9080`` before ``port 12345``: digit runs compare as numbers."""
+    return tuple(
+        (int(part), "") if part.isdigit() else (-1, part)
+        for part in re.findall(r"\d+|\D+", text.casefold())
+    )
+
+
 def sort_changes(changes: list[Change]) -> tuple[Change, ...]:
     """Deterministic presentation order: section order, then severity, key, kind, field."""
     order = {name: index for index, name in enumerate(SECTIONS)}
@@ -151,7 +160,7 @@ def sort_changes(changes: list[Change]) -> tuple[Change, ...]:
             key=lambda c: (
                 order.get(c.section, len(order)),
                 -c.severity.rank,
-                c.key.casefold(),
+                natural_key(c.key),
                 c.kind.value,
                 c.field or "",
                 c.rule,

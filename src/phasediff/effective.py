@@ -262,6 +262,9 @@ def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -
     state.streams.update((i.key, i) for i in doc.logs.streams)
     state.log_fields.update((i.key, i) for i in doc.logs.fields)
     state.dashboards.update((i.key, i) for i in doc.dashboards)
+    for port in doc.deployment.closed_ports:
+        if state.ports.pop(port_match_key(port), None) is not None:
+            state.owner_notes.setdefault(port_match_key(port), f"closed in phase {phase}")
     for port in _with_ports(doc):
         state.ports.setdefault(port_match_key(port), port)
     return state

@@ -32,11 +32,17 @@ class Field:
 
 @dataclass(frozen=True)
 class Row:
-    """A table row; ``key`` is the normalised first cell."""
+    """A table row; ``key`` is the normalised first cell.
+
+    ``written_cells`` is how many cells the source line has: the table
+    extension pads or cuts every row to the header's width, so ``cells`` cannot
+    tell a row with a missing or extra ``|`` (0 when unknown).
+    """
 
     key: str
     cells: tuple[str, ...]
     line: int = field(default=0, compare=False)
+    written_cells: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -262,6 +268,7 @@ class Deployment:
     compute: tuple[str, ...] = ()
     network: tuple[str, ...] = ()
     ports: tuple[Port, ...] = ()
+    closed_ports: tuple[Port, ...] = ()
     storage: tuple[str, ...] = ()
     redundancy: tuple[str, ...] = ()
     disaster_recovery: tuple[str, ...] = ()

@@ -797,6 +797,7 @@ def _ports_from_text(text: str, line: int) -> list[Port]:
 def _deployment(sections: list[Section]) -> Deployment:
     lists: dict[str, list[str]] = {}
     ports: dict[str, Port] = {}
+    closed: dict[str, Port] = {}
     rto: Duration | None = None
     rpo: Duration | None = None
     for section in sections:
@@ -809,8 +810,11 @@ def _deployment(sections: list[Section]) -> Deployment:
                     lists.setdefault(bucket, []).append(item.text)
                     label, value = _split_label(item.text)
                     if label.startswith(("ports", "port", "ポート")):
+                        # "Ports closed: 9080/tcp (Promtail)" names what this phase removes.
+                        closing = any(w in label for w in ("closed", "removed", "decommission"))
+                        target = closed if closing else ports
                         for port in _ports_from_text(value, item.line):
-                            ports.setdefault(port.key, port)
+                            target.setdefault(port.key, port)
                     if label.startswith("rto") or "recovery time" in label:
                         rto = rto or parse_duration(value)
                     if label.startswith("rpo") or "recovery point" in label:
@@ -839,6 +843,7 @@ def _deployment(sections: list[Section]) -> Deployment:
         compute=get("compute"),
         network=get("network"),
         ports=tuple(sorted(ports.values(), key=lambda p: (p.number, p.protocol or ""))),
+        closed_ports=tuple(sorted(closed.values(), key=lambda p: (p.number, p.protocol or ""))),
         storage=get("storage"),
         redundancy=get("redundancy"),
         disaster_recovery=get("disaster_recovery"),
