@@ -35,6 +35,8 @@ _FIELD = re.compile(
     r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,80}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s*(?P<value>.*)$"
 )
 _TASK = re.compile(r"^\[( |x|X)\]\s+")
+_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
+_QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)*")
 
 
 def normalise_source(text: str) -> str:
@@ -72,6 +74,12 @@ def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
         return None, str(problem), line
     except (ValueError, TypeError, RecursionError) as exc:  # odd scalars, deep nesting
         return None, str(exc), None
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data as block-style YAML that ``load_yaml`` reads back; keys keep their order."""
+    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return text
 
 
 @dataclass
@@ -137,10 +145,13 @@ def _links(inline: Token, line: int) -> list[Link]:
 class _Walker:
     """One pass over the token stream, keeping a stack of open sections."""
 
-    def __init__(self, tokens: list[Token], line_count: int) -> None:
+    def __init__(
+        self, tokens: list[Token], line_count: int, lines: list[str] | None = None
+    ) -> None:
         self.tokens = tokens
         self.pos = 0
         self.line_count = line_count
+        self.lines = lines or []
         self.root = _Builder(title="", level=0, line=1)
         self.stack: list[_Builder] = [self.root]
         self.diagnostics: list[Diagnostic] = []
@@ -220,19 +231,26 @@ class _Walker:
         section = self.current
         section.links.extend(_links(inline, start))
         prose: list[str] = []
+        # (label, raw value lines, line number) of the fields in this paragraph; a line
+        # that is not a field continues the field above it (re-wrapped values).
+        found: list[tuple[str, list[str], int]] = []
         for offset, raw in enumerate(inline.content.split("\n")):
             parsed = split_field(raw)
-            if parsed is None:
+            if parsed is not None:
+                found.append((parsed[0], [parsed[1]], start + offset))
+            elif found:
+                found[-1][1].append(raw.strip())
+            else:
                 prose.append(raw)
-                continue
-            label, value = parsed
-            section.fields.append(Field(label=label, value=plain(value), line=start + offset))
+        for label, lines, line in found:
+            value = plain(" ".join(lines))
+            section.fields.append(Field(label=label, value=value, line=line))
             section.label = label if not value else ""
         if prose:
             text = plain(" ".join(prose))
             if text:
                 section.paragraphs.append(text)
-                if not section.fields or section.fields[-1].line < start:
+                if not found:
                     section.label = ""
         self.pos += 3
 
@@ -339,7 +357,10 @@ class _Walker:
                     header = current
                 else:
                     key = normalise_key(current[0]) if current else ""
-                    rows.append(Row(key=key, cells=tuple(current), line=row_line))
+                    written = self._written_cells(row_line)
+                    rows.append(
+                        Row(key=key, cells=tuple(current), line=row_line, written_cells=written)
+                    )
             self.pos += 1
         self.pos += 1
         rows.sort(key=lambda row: (row.key, row.cells))
@@ -347,6 +368,18 @@ class _Walker:
             Table(header=tuple(header), rows=tuple(rows), label=self.current.label, line=line)
         )
         self.current.label = ""
+
+    def _written_cells(self, line: int) -> int:
+        """How many cells source line ``line`` holds (outer pipes optional; 0 when unknown)."""
+        if not 1 <= line <= len(self.lines):
+            return 0
+        text = _QUOTE_MARKERS.sub("", self.lines[line - 1]).strip()
+        cells = _CELL_SEPARATOR.split(text)
+        if cells and not cells[0].strip():
+            cells.pop(0)
+        if cells and not cells[-1].strip() and text.endswith("|"):
+            cells.pop()
+        return len(cells)
 
     def _code(self, token: Token) -> None:
         line = _line(token)
@@ -379,4 +412,5 @@ def parse_markdown(text: str) -> GenericDocument:
     """Any markdown to its heading tree; never raises on any input."""
     source = normalise_source(text)
     tokens = _MD.parse(source)
-    return _Walker(tokens, source.count("\n") + 1).walk()
+    lines = source.split("\n")
+    return _Walker(tokens, len(lines), lines).walk()

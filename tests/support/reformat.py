@@ -8,6 +8,7 @@ table pipes and demoted headings must all parse to an equal typed model.
 from __future__ import annotations
 
 import random
+import re
 import textwrap
 from collections.abc import Callable
 
@@ -54,13 +55,28 @@ def _prose_line(line: str) -> bool:
     )
 
 
+_FIELD_LINE = re.compile(r"^\*\*[^*]+:\*\* \S")
+
+
 @_on_text
 def rewrap(lines: list[str], rng: random.Random) -> list[str]:
     out: list[str] = []
     index = 0
     while index < len(lines):
-        if not _prose_line(lines[index]):
-            out.append(lines[index])
+        line = lines[index]
+        if _FIELD_LINE.match(line) and len(line) > 60:
+            # A long ``**Label:** value`` wrapped onto continuation lines.
+            wrapped = textwrap.wrap(
+                line, width=rng.randint(40, 80), break_long_words=False, break_on_hyphens=False
+            )
+            if all(_prose_line(part) and not part.startswith("**") for part in wrapped[1:]):
+                out.extend(wrapped)
+            else:
+                out.append(line)
+            index += 1
+            continue
+        if not _prose_line(line):
+            out.append(line)
             index += 1
             continue
         para: list[str] = []
