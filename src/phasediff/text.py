@@ -7,6 +7,7 @@ All pure functions of strings.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -24,8 +25,14 @@ def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
+_MARKUP = re.compile(r"[\[*_`<~\\]")
+
+
+@functools.lru_cache(maxsize=65536)
 def plain(text: str) -> str:
     """Inline markdown to plain text: links to their text, emphasis and backticks removed."""
+    if _MARKUP.search(text) is None:
+        return collapse(text)
     text = _LINK.sub(r"\1", text)
     text = _HTML_TAG.sub("", text)
     for _ in range(2):
@@ -35,6 +42,7 @@ def plain(text: str) -> str:
     return collapse(text.replace("\\|", "|"))
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_key(text: str) -> str:
     """The identity key of an entity name: case, backticks, emphasis and spacing removed."""
     key = plain(text).casefold()
