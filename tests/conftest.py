@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -233,3 +234,26 @@ def make_git_repo(
         return GitRepoBuilder(tmp_path / name)
 
     yield make
+
+
+# -- the demo repository ---------------------------------------------------------
+
+
+def _load_build_demo() -> Callable[[Path], Path]:
+    """``fixtures/build_demo.build_demo``, imported from its file (fixtures/ is no package)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "build_demo.py"
+    spec = importlib.util.spec_from_file_location("build_demo", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("build_demo", module)
+    spec.loader.exec_module(module)
+    build: Callable[[Path], Path] = module.build_demo
+    return build
+
+
+@pytest.fixture(scope="session")
+def demo_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo repository built from fixtures/ once per session. Treat it as read-only."""
+    return _load_build_demo()(tmp_path_factory.mktemp("demo") / "repo")
