@@ -25,7 +25,7 @@ from phasediff.model import (
     PhaseDocument,
     Port,
 )
-from phasediff.text import normalise_key
+from phasediff.text import names
 
 # Words too common in product names to tie a metric or env var to one component.
 _GENERIC_WORDS = frozenset(
@@ -89,11 +89,7 @@ def port_match_key(port: Port) -> str:
 
 def mentions(text: str, component: Component) -> bool:
     """Does ``text`` name ``component`` (as whole words, any case or emphasis)?"""
-    haystack = normalise_key(text)
-    for needle in {component.key, normalise_key(component.name)}:
-        if needle and re.search(rf"(?<![\w-]){re.escape(needle)}(?![\w-])", haystack):
-            return True
-    return False
+    return names(text, component.key) or names(text, component.name)
 
 
 _REPLACED = re.compile(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import colorsys
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from phasediff.markdown import parse_markdown, split_field
@@ -33,6 +33,7 @@ from phasediff.model import (
     Legend,
     Limitations,
     Link,
+    ListBlock,
     ListItem,
     Logs,
     Metric,
@@ -54,6 +55,7 @@ from phasediff.model import (
 )
 from phasediff.text import (
     collapse,
+    names,
     normalise_key,
     parse_date,
     parse_duration,
@@ -614,13 +616,14 @@ def _component_from_section(section: Section, nested: list[Section]) -> Componen
         for item in _items(block.items)
         if item.text
     ]
-    extra = tuple(
-        sorted(
-            (label, value)
-            for label, value in fields.items()
-            if not label.startswith(_COMPONENT_FIELDS)
-        )
-    )
+    labelled = [
+        (label, value) for label, value in fields.items() if not label.startswith(_COMPONENT_FIELDS)
+    ]
+    # Prose under a component heading is kept (and compared) as its notes, not dropped.
+    notes = " ".join(p for part in parts for p in part.paragraphs if value_or_none(p))
+    if notes:
+        labelled.append(("notes", notes))
+    extra = tuple(sorted(labelled))
     code = [block for part in parts for block in part.code]
     return Component(
         key=_component_key(name),
@@ -638,7 +641,10 @@ def _component_from_section(section: Section, nested: list[Section]) -> Componen
     )
 
 
-def _collect_components(section: Section, out: list[Component], top: bool) -> None:
+def _collect_components(
+    section: Section, out: list[Component], top: bool, loose: list[Section]
+) -> None:
+    """Component sections under ``section``; other sections with content go to ``loose``."""
     if not top and _is_component(section):
         nested: list[Section] = []
         components: list[Section] = []
@@ -650,10 +656,105 @@ def _collect_components(section: Section, out: list[Component], top: bool) -> No
             flat.extend(_walk(part))
         out.append(_component_from_section(section, flat))
         for child in components:
-            _collect_components(child, out, top=False)
+            _collect_components(child, out, top=False, loose=loose)
         return
+    only_component_tables = all(_table_kind(t) == "components" for t in section.tables)
+    has_content = section.lists or section.code or section.fields or section.paragraphs
+    if not top and (has_content or not only_component_tables):
+        loose.append(section)
     for child in section.children:
-        _collect_components(child, out, top=False)
+        _collect_components(child, out, top=False, loose=loose)
+
+
+def _named_component(text: str, components: dict[str, Component]) -> Component | None:
+    """The one component ``text`` names; the most specific name wins (Grafana Alloy > Grafana)."""
+    named = [c for c in components.values() if names(text, c.name) or names(text, c.key)]
+    named = [c for c in named if not any(o is not c and names(o.name, c.name) for o in named)]
+    return named[0] if len(named) == 1 else None
+
+
+def _leading_component(text: str, components: dict[str, Component]) -> Component | None:
+    """The component a bullet starts with (``**Grafana Mimir** connects to ...``), longest first."""
+    key = normalise_key(text)
+    leading = [
+        c
+        for c in components.values()
+        if any(
+            key == n or key.startswith(n + " ") or key.startswith(n + ":")
+            for n in (normalise_key(c.name), c.key)
+        )
+    ]
+    return max(leading, key=lambda c: len(c.name)) if leading else None
+
+
+def _attach_loose(components: dict[str, Component], loose: list[Section]) -> list[Section]:
+    """Attach content written beside a components table to the components it names.
+
+    House layouts put configuration under ``#### Grafana Mimir`` and integration
+    bullets under a shared ``### Integration Points``.  What names one component
+    goes to it; what cannot be tied to one is returned, to be kept generically.
+    """
+    leftovers: list[Section] = []
+    for section in loose:
+        target = _named_component(section.title, components)
+        if target is not None:
+            items = [item.text for block in section.lists for item in _items(block.items)]
+            config = _configuration(list(section.code))
+            notes = " ".join(section.paragraphs)
+            extra = dict(target.extra)
+            if notes:
+                extra["notes"] = collapse(f"{extra.get('notes', '')} {notes}")
+            components[target.key] = replace(
+                target,
+                configuration=target.configuration if config is None else config,
+                operational=tuple(sorted({*target.operational, *items}, key=normalise_key)),
+                extra=tuple(sorted(extra.items())),
+            )
+            continue
+        remaining_code: list[CodeBlock] = []
+        for block in section.code:
+            if (
+                isinstance(block.data, dict)
+                and block.data
+                and all(_named_component(str(key), components) for key in block.data)
+            ):
+                for key, value in block.data.items():
+                    owner = _named_component(str(key), components)
+                    assert owner is not None
+                    components[owner.key] = replace(owner, configuration=value)
+            else:
+                remaining_code.append(block)
+        label = _title_key(section.title)
+        remaining_lists: list[ListBlock] = []
+        for block in section.lists:
+            unmatched: list[ListItem] = []
+            for item in block.items:
+                owner = _leading_component(item.text, components)
+                if owner is None:
+                    unmatched.append(item)
+                    continue
+                if "operation" in label:
+                    ops = {*owner.operational, item.text}
+                    components[owner.key] = replace(
+                        owner, operational=tuple(sorted(ops, key=normalise_key))
+                    )
+                else:
+                    extra = dict(owner.extra)
+                    extra[label] = collapse(f"{extra.get(label, '')} {item.text}")
+                    components[owner.key] = replace(owner, extra=tuple(sorted(extra.items())))
+            if unmatched:
+                remaining_lists.append(replace(block, items=tuple(unmatched)))
+        if remaining_code or remaining_lists or section.fields or section.paragraphs:
+            leftovers.append(
+                replace(
+                    section,
+                    code=tuple(remaining_code),
+                    lists=tuple(remaining_lists),
+                    tables=(),
+                    children=(),
+                )
+            )
+    return leftovers
 
 
 def _components_from_table(table: Table) -> list[Component]:
@@ -685,10 +786,14 @@ def _components_from_table(table: Table) -> list[Component]:
     return result
 
 
-def _components(sections: list[Section], everything: list[Section]) -> tuple[Component, ...]:
+def _components(
+    sections: list[Section], everything: list[Section]
+) -> tuple[tuple[Component, ...], list[Section]]:
+    """The components, and the content beside them that could not be tied to one."""
     found: list[Component] = []
+    loose: list[Section] = []
     for section in sections:
-        _collect_components(section, found, top=True)
+        _collect_components(section, found, top=True, loose=loose)
     for table in _tables(sections, "components"):
         found.extend(_components_from_table(table))
     if not found:
@@ -696,11 +801,12 @@ def _components(sections: list[Section], everything: list[Section]) -> tuple[Com
         for section in everything:
             for sub in _walk(section):
                 if classify_title(sub.title) == "component":
-                    _collect_components(sub, found, top=False)
+                    _collect_components(sub, found, top=False, loose=[])
     unique: dict[str, Component] = {}
     for component in found:
         unique.setdefault(component.key, component)
-    return tuple(sorted(unique.values(), key=lambda c: c.key))
+    leftovers = _attach_loose(unique, loose)
+    return tuple(sorted(unique.values(), key=lambda c: c.key)), leftovers
 
 
 _RETAINED_NOTE = re.compile(
@@ -1172,7 +1278,20 @@ def _parse(text: str) -> PhaseDocument:
     metrics_scope = get("metrics") or observability
     env_scope = get("env") or configuration
     config_scope = get("config_files") or configuration
-    components = _components(get("components") + get("components_loose"), everything)
+    components, leftovers = _components(get("components") + get("components_loose"), everything)
+    for section in leftovers:
+        diagnostics.append(
+            Diagnostic(
+                code="component-content-unmapped",
+                message=(
+                    f"'{section.title}' under the component details names no single "
+                    "component; compared generically"
+                ),
+                line=section.line,
+                end_line=section.end_line,
+            )
+        )
+    sorted_sections.extra.extend(leftovers)
     document = PhaseDocument(
         title=generic.title,
         overview=_overview(generic.title, get("overview"), overview_scope),

@@ -50,6 +50,14 @@ def normalise_key(text: str) -> str:
     return collapse(key)
 
 
+def names(text: str, name: str) -> bool:
+    """Does ``text`` mention ``name`` as whole words (any case, emphasis or backticks)?"""
+    needle = normalise_key(name)
+    if not needle:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(needle)}(?![\w-])", normalise_key(text)) is not None
+
+
 # ---------------------------------------------------------------------------
 # Statuses
 # ---------------------------------------------------------------------------
