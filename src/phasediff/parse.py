@@ -712,18 +712,18 @@ def _attach_loose(components: dict[str, Component], loose: list[Section]) -> lis
             )
             continue
         remaining_code: list[CodeBlock] = []
-        for block in section.code:
+        for code in section.code:
             if (
-                isinstance(block.data, dict)
-                and block.data
-                and all(_named_component(str(key), components) for key in block.data)
+                isinstance(code.data, dict)
+                and code.data
+                and all(_named_component(str(key), components) for key in code.data)
             ):
-                for key, value in block.data.items():
+                for key, value in code.data.items():
                     owner = _named_component(str(key), components)
                     assert owner is not None
                     components[owner.key] = replace(owner, configuration=value)
             else:
-                remaining_code.append(block)
+                remaining_code.append(code)
         label = _title_key(section.title)
         remaining_lists: list[ListBlock] = []
         for block in section.lists:
