@@ -518,7 +518,8 @@ def _whats_new(sections: list[Section]) -> WhatsNew:
     for item in items:
         label, rest = _split_label(item.text)
         if label in ("deprecated", "removed", "replaced", "deprecated/removed"):
-            if value_or_none(rest) and not rest.casefold().startswith("list anything"):
+            # "None (first phase)" and the template's own hint declare nothing.
+            if value_or_none(rest) and not re.match(r"(?i)(none|nothing|list anything)\b", rest):
                 deprecated.append(rest)
             for child in item.children:
                 deprecated.append(child.text)
