@@ -837,6 +837,27 @@ def _label_of(text: str) -> tuple[str, str]:
     return normalise_key(text), text
 
 
+def _pair_edited(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]) -> None:
+    """Re-key an unlabelled bullet that was edited (not replaced) so that it pairs up.
+
+    ``OTLP receivers accept TLS only`` -> ``... mutual TLS only`` is one edit,
+    not a removal and an addition: pairs whose words mostly agree share a key.
+    """
+    gone = [label for label in before if label not in after]
+    came = [label for label in after if label not in before]
+    for old_label in gone:
+        best, best_ratio = None, 0.0
+        for new_label in came:
+            ratio = difflib.SequenceMatcher(
+                a=before[old_label][1].split(), b=after[new_label][1].split(), autojunk=False
+            ).ratio()
+            if ratio > best_ratio:
+                best, best_ratio = new_label, ratio
+        if best is not None and best_ratio >= 0.6:
+            came.remove(best)
+            after[old_label] = after.pop(best)
+
+
 def _diff_labelled(
     out: _Emitter,
     rule: str,
@@ -859,11 +880,14 @@ def _diff_labelled(
         return found
 
     before, after = index(old), index(new)
+    _pair_edited(before, after)
     for label in sorted(before.keys() | after.keys()):
         a, b = before.get(label), after.get(label)
         if a is not None and b is not None and normalise_key(a[1]) == normalise_key(b[1]):
             continue
-        field_name = label if a is not None and b is not None else None
+        # A "Label: value" bullet names its label as the field; a plain bullet has none.
+        labelled = a is not None and b is not None and label != normalise_key(a[0])
+        field_name = label if labelled else None
         if a is None:
             assert b is not None
             out.emit(rule, Kind.ADDED, key, None, None, b[0], line=lines[1], section=section)
