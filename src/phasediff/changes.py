@@ -91,7 +91,9 @@ class Change:
     dicts).  ``line`` points at the document line of the change (the head
     side, or the base side for a removal) for annotations; ``note`` carries
     the why (``replaced by Grafana Alloy``); ``path`` says which document the
-    line belongs to.
+    line belongs to.  ``acknowledged`` is the reason an acknowledged-changes
+    file (``accept``) gives for an intended change, None when nobody did: such
+    a change is still reported, but no longer fails a CI gate.
     """
 
     section: str
@@ -105,6 +107,7 @@ class Change:
     note: str = ""
     line: int = dataclasses.field(default=0, compare=False)
     path: str | None = dataclasses.field(default=None, compare=False)
+    acknowledged: str | None = dataclasses.field(default=None, compare=False)
 
     @property
     def fingerprint(self) -> str:
