@@ -376,7 +376,9 @@ def parse_mermaid(text: str, first_line: int) -> Diagram:
     for offset, raw in enumerate(text.split("\n")):
         line_no = first_line + 1 + offset
         line = raw.split("%%")[0].strip().rstrip(";")
-        if not line or line.startswith(("graph", "flowchart", "subgraph", "end", "direction")):
+        if not line or line.startswith(
+            ("graph", "flowchart", "subgraph", "end", "direction", "linkStyle", "click", "accT")
+        ):
             continue
         if match := _STYLE.match(line):
             legend = _legend_of_style(match.group(2))
@@ -1160,10 +1162,21 @@ def _references(sections: list[Section]) -> tuple[Link, ...]:
     return tuple(links[key] for key in sorted(links))
 
 
+def _footer_field(fields: list[Field], *labels: str) -> Field | None:
+    """The footer's field: labels in order of preference, the last occurrence (the footer
+    closes the document, so a component's ``**Version:**`` does not shadow it)."""
+    for wanted in labels:
+        for item in reversed(fields):
+            if item.label.casefold().startswith(wanted):
+                return item
+    return None
+
+
 def _footer(everything: list[Section]) -> Footer:
-    version = _field(everything, "document version", "version", "文書バージョン")
-    updated = _field(everything, "last updated", "updated", "最終更新")
-    authors = _field(everything, "authors", "author", "owner", "maintainer", "作成者")
+    fields = list(_fields(everything))
+    version = _footer_field(fields, "document version", "doc version", "文書バージョン", "version")
+    updated = _footer_field(fields, "last updated", "最終更新", "updated")
+    authors = _footer_field(fields, "authors", "author", "作成者")
     names: tuple[str, ...] = ()
     if authors and value_or_none(authors.value):
         names = tuple(sorted(_split_list(authors.value), key=str.casefold))
