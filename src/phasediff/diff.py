@@ -19,7 +19,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from deepdiff import DeepDiff
@@ -1324,7 +1324,41 @@ def diff_phases(
     )
     _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
+    _drop_foreign_lines(out, base_doc, head_doc)
     return _comparison(out, base_doc, head_doc, base_side, head_side)
+
+
+def _documented(doc: PhaseDocument) -> set[tuple[str, str]]:
+    """(section, key) of the entities this very document writes down."""
+    keys = {("components", normalise_key(c.name)) for c in doc.components}
+    keys |= {("metrics", m.key) for m in doc.metrics}
+    keys |= {("env", e.key) for e in doc.env}
+    keys |= {("config_files", c.key) for c in doc.config_files}
+    keys |= {("deployment", normalise_key(p.key)) for p in doc.deployment.ports}
+    keys |= {("deployment", f"{p.number}/tcp") for p in doc.deployment.ports if not p.protocol}
+    for section, items in (
+        ("traces", doc.traces.spans + doc.traces.attributes),
+        ("logs", doc.logs.streams + doc.logs.fields),
+        ("dashboards", doc.dashboards),
+    ):
+        keys |= {(section, i.key) for i in items}
+    return keys
+
+
+def _drop_foreign_lines(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    """An entity carried over from an earlier phase has no line in these two documents.
+
+    Its record keeps its key but loses the line (which belongs to another
+    phase's file), so an annotation never points at the wrong document.
+    """
+    documented = {out.base_path: _documented(base), out.head_path: _documented(head)}
+    typed = {"components", "metrics", "env", "config_files", "traces", "logs", "dashboards"}
+    for index, change in enumerate(out.changes):
+        is_port = change.rule.startswith("port-")
+        if change.section not in typed and not is_port:
+            continue
+        if (change.section, normalise_key(change.key)) not in documented.get(change.path, set()):
+            out.changes[index] = replace(change, line=0)
 
 
 def _comparison(
