@@ -17,8 +17,9 @@ from phasediff.render.show import show_json
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).parent / "golden" / "parse"
-DOCUMENTS = sorted((ROOT / "fixtures" / "demo").glob("phase-*/v*.md")) + [
-    ROOT / "fixtures" / "demo" / "files" / "ARCHITECTURE-TEMPLATE.md"
+DOCUMENTS = [
+    *sorted((ROOT / "fixtures" / "demo").glob("phase-*/v*.md")),
+    ROOT / "fixtures" / "demo" / "files" / "ARCHITECTURE-TEMPLATE.md",
 ]
 
 
