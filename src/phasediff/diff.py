@@ -191,9 +191,24 @@ def _diff_checklist(
     removed: str,
     checked: str,
     unchecked: str | None = None,
+    edited: str | None = None,
     section: str | None = None,
 ) -> None:
     gone, came, common = _pairs(old, new, lambda item: item.key)
+    if edited is not None:
+        for before, after in _similar_pairs(gone, came, lambda item: item.text):
+            old_text, new_text = _excerpt(before.text, after.text)
+            out.emit(
+                edited,
+                Kind.CHANGED,
+                after.text,
+                "text",
+                old_text,
+                new_text,
+                line=after.line,
+                section=section,
+            )
+            common.append((before, after))
     for item in gone:
         out.emit(
             removed,
@@ -230,6 +245,7 @@ def _diff_whats_new(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> 
         added="whats-new-added",
         removed="whats-new-removed",
         checked="whats-new-checked",
+        edited="whats-new-edited",
     )
     gone, came, _ = _pairs(old.deprecated, new.deprecated, normalise_key)
     for text in came:
@@ -837,25 +853,36 @@ def _label_of(text: str) -> tuple[str, str]:
     return normalise_key(text), text
 
 
-def _pair_edited(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]) -> None:
-    """Re-key an unlabelled bullet that was edited (not replaced) so that it pairs up.
+def _similar_pairs(gone: list[T], came: list[T], text: Callable[[T], str]) -> list[tuple[T, T]]:
+    """Pair removed and added items that are one item edited, not replaced.
 
-    ``OTLP receivers accept TLS only`` -> ``... mutual TLS only`` is one edit,
-    not a removal and an addition: pairs whose words mostly agree share a key.
+    ``OTLP receivers accept TLS only`` -> ``... mutual TLS only`` is one edit:
+    items whose words mostly agree (difflib ratio >= 0.6) pair up, best first.
+    Paired items are taken out of ``gone`` and ``came``.
     """
-    gone = [label for label in before if label not in after]
-    came = [label for label in after if label not in before]
-    for old_label in gone:
-        best, best_ratio = None, 0.0
-        for new_label in came:
+    pairs: list[tuple[T, T]] = []
+    for old_item in list(gone):
+        best: T | None = None
+        best_ratio = 0.0
+        for new_item in came:
             ratio = difflib.SequenceMatcher(
-                a=before[old_label][1].split(), b=after[new_label][1].split(), autojunk=False
+                a=text(old_item).split(), b=text(new_item).split(), autojunk=False
             ).ratio()
             if ratio > best_ratio:
-                best, best_ratio = new_label, ratio
+                best, best_ratio = new_item, ratio
         if best is not None and best_ratio >= 0.6:
             came.remove(best)
-            after[old_label] = after.pop(best)
+            gone.remove(old_item)
+            pairs.append((old_item, best))
+    return pairs
+
+
+def _pair_edited(before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]]) -> None:
+    """Re-key an edited unlabelled bullet so that it pairs with its old self."""
+    gone = [label for label in before if label not in after]
+    came = [label for label in after if label not in before]
+    for old_label, new_label in _similar_pairs(gone, came, lambda label: label):
+        after[old_label] = after.pop(new_label)
 
 
 def _diff_labelled(
@@ -904,8 +931,18 @@ def _diff_labelled(
                 section=section,
             )
         else:
+            before_text, after_text = a[1], b[1]
+            if len(before_text) + len(after_text) > 160:
+                before_text, after_text = _excerpt(before_text, after_text)
             out.emit(
-                rule, Kind.CHANGED, key, field_name, a[1], b[1], line=lines[1], section=section
+                rule,
+                Kind.CHANGED,
+                key,
+                field_name,
+                before_text,
+                after_text,
+                line=lines[1],
+                section=section,
             )
 
 
@@ -988,6 +1025,7 @@ def _diff_success(out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, ph
             removed="criterion-removed",
             checked="criterion-met",
             unchecked="criterion-unmet",
+            edited="criterion-edited",
         )
     before = f"{old.done}/{len(old.items)}"
     after = f"{new.done}/{len(new.items)}"
@@ -1248,6 +1286,7 @@ def diff_documents(
         added="limitation-added",
         removed="limitation-removed",
         checked="limitation-resolved",
+        edited="limitation-edited",
     )
     _diff_success(out, base, head, phases=False)
     _diff_footer(out, base, head)

@@ -44,6 +44,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     # what's new
     ("whats-new-added", "whats_new", INF, "An item was added to What's New."),
     ("whats-new-removed", "whats_new", INF, "An item was removed from What's New."),
+    ("whats-new-edited", "whats_new", INF, "A What's New item was reworded."),
     ("whats-new-checked", "whats_new", INF, "A What's New item was ticked or unticked."),
     ("deprecation-declared", "whats_new", INF, "The Deprecated line names something new."),
     ("deprecation-withdrawn", "whats_new", INF, "Something is no longer declared deprecated."),
@@ -215,6 +216,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         INF,
         "A known limitation or planned improvement was removed.",
     ),
+    ("limitation-edited", "limitations", INF, "A limitation or improvement was reworded."),
     (
         "limitation-resolved",
         "limitations",
@@ -224,6 +226,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     # success criteria
     ("criterion-added", "success_criteria", INF, "A success criterion was added."),
     ("criterion-removed", "success_criteria", WRN, "A success criterion was removed."),
+    ("criterion-edited", "success_criteria", INF, "A success criterion was reworded."),
     ("criterion-met", "success_criteria", INF, "A success criterion was ticked."),
     ("criterion-unmet", "success_criteria", WRN, "A success criterion was unticked."),
     ("success-progress", "success_criteria", INF, "Success-criteria progress, e.g. 3/8 -> 6/8."),

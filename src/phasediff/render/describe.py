@@ -266,8 +266,10 @@ def _detail(value: Any, key: str) -> str:
                 return format_value(item)
         return ""
     if isinstance(value, str | int | float) and not isinstance(value, bool):
-        text = format_value(value)
-        return "" if text.casefold() == collapse(key).casefold() else text
+        # Compare before eliding: a long item whose value is its own key says nothing more.
+        if collapse(str(value)).casefold() == collapse(key).casefold():
+            return ""
+        return format_value(value)
     return ""
 
 
@@ -404,6 +406,9 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "limitation-resolved": lambda c: (
         f"Limitation {_done(c.new, 'resolved', 'reopened')}: {_key(c)}"
     ),
+    "whats-new-edited": lambda c: f"What's new item reworded: {_arrow(c.old, c.new)}",
+    "limitation-edited": lambda c: f"Limitation reworded: {_arrow(c.old, c.new)}",
+    "criterion-edited": lambda c: f"Success criterion reworded: {_arrow(c.old, c.new)}",
     "deprecation-declared": lambda c: f"Declared deprecated: {_key(c)}",
     "deprecation-withdrawn": lambda c: f"No longer declared deprecated: {_key(c)}",
     "reference-added": _reference,
