@@ -12,18 +12,21 @@ from pathlib import Path
 import click
 
 from phasediff import __version__
+from phasediff.accept import acknowledge, fingerprint_lines, load_accept_file
 from phasediff.changes import Comparison, Severity, Side
 from phasediff.cli.common import (
     EXIT_CODES_HELP,
     DefaultGroup,
     color_option,
+    gate,
     output_option,
     repo_option,
     run_command,
     use_color,
     write_output,
+    write_step_summary,
 )
-from phasediff.errors import EXIT_FINDINGS, EXIT_OK, PhasediffError
+from phasediff.errors import EXIT_OK, PhasediffError
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
 from phasediff.render.show import show_json, show_text
@@ -72,7 +75,14 @@ def main() -> None:
     "--fail-on",
     type=click.Choice([s.value for s in Severity]),
     default=None,
-    help="Exit 1 when a change at or above this severity exists.",
+    help="Exit 1 when a change at or above this severity exists (changes acknowledged in the "
+    "accept file excepted).",
+)
+@click.option(
+    "--print-fingerprints",
+    is_flag=True,
+    help="Print each change's fingerprint (for the acknowledged-changes file) instead of the "
+    "report; with --fail-on, only the changes at or above it.",
 )
 @repo_option
 @run_command
@@ -87,6 +97,7 @@ def diff_command(
     color: str,
     exit_code: bool,
     fail_on: str | None,
+    print_fingerprints: bool,
     repo_path: Path,
 ) -> int:
     """Compare two phases (A B), one phase at two revisions, or two files.
@@ -103,8 +114,14 @@ def diff_command(
     cwd = Path.cwd()
     base_spec, head_spec = _diff_specs(base, head, rev, from_rev, to_rev, cwd)
     comparison = project.compare(base_spec, head_spec)
+    comparison = acknowledge(comparison, load_accept_file(project.repo, project.config, None))
+    if print_fingerprints:
+        write_output(fingerprint_lines(comparison.changes, fail_on), output)
+        return verdict(comparison, exit_code=exit_code, fail_on=fail_on)
     text = render_comparison(comparison, Format(fmt), color=use_color(color) and output is None)
     write_output(text, output)
+    if exit_code or fail_on is not None:
+        write_step_summary(render_comparison(comparison, Format.MARKDOWN))
     return verdict(comparison, exit_code=exit_code, fail_on=fail_on)
 
 
@@ -134,14 +151,8 @@ def _diff_specs(
 
 
 def verdict(comparison: Comparison, *, exit_code: bool, fail_on: str | None) -> int:
-    """The exit code a CI gate reads from a comparison."""
-    if fail_on is not None:
-        threshold = Severity(fail_on).rank
-        if any(change.severity.rank >= threshold for change in comparison.changes):
-            return EXIT_FINDINGS
-    if exit_code and comparison.changes:
-        return EXIT_FINDINGS
-    return EXIT_OK
+    """The exit code a CI gate reads from a comparison (acknowledged changes never trip it)."""
+    return gate(comparison.changes, exit_code=exit_code, fail_on=fail_on)
 
 
 @main.command("phases")
@@ -234,3 +245,11 @@ def rules_command() -> None:
 
 
 # Commands that live in their own modules register here, one line each.
+from phasediff.cli.ci import accept_command, comment_command  # noqa: E402
+
+main.add_command(comment_command)
+main.add_command(accept_command)
+
+from phasediff.cli.check import check_command  # noqa: E402
+
+main.add_command(check_command)

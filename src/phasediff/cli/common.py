@@ -10,13 +10,14 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from phasediff.errors import EXIT_OK, EXIT_RUNTIME, PhasediffError
+from phasediff.changes import Change, Severity
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK, EXIT_RUNTIME, PhasediffError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,7 +32,10 @@ class DefaultGroup(click.Group):
     """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        if not args:
+            click.echo(ctx.get_help())
+            ctx.exit(0)
+        if args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
             args = ["diff", *args]
         return super().parse_args(ctx, args)
 
@@ -88,6 +92,43 @@ def write_output(text: str, output: Path | None) -> None:
         os.replace(handle.name, output)
     except OSError as exc:
         raise PhasediffError(f"Cannot write {output}: {exc.strerror}.") from exc
+
+
+def write_step_summary(markdown: str) -> bool:
+    """Append ``markdown`` to the GitHub Actions job summary when ``$GITHUB_STEP_SUMMARY`` is set.
+
+    Every command that can fail CI calls this with its findings, so the job's
+    summary page says why.  Returns whether it wrote; a summary that cannot be
+    written is a warning, never the reason a gate fails.
+    """
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as handle:
+            handle.write(markdown.rstrip("\n") + "\n\n")
+    except OSError as exc:
+        click.echo(
+            f"Warning: cannot write the step summary to {path}: {exc.strerror or exc}.", err=True
+        )
+        return False
+    return True
+
+
+def gate(changes: Iterable[Change], *, exit_code: bool, fail_on: str | None) -> int:
+    """The exit code a CI gate reads: 1 when an unacknowledged change trips it, else 0.
+
+    Changes an acknowledged-changes file lists (``Change.acknowledged``) are
+    intended, so they trip neither ``--fail-on`` nor ``--exit-code``.
+    """
+    pending = [change for change in changes if change.acknowledged is None]
+    if fail_on is not None:
+        threshold = Severity(fail_on).rank
+        if any(change.severity.rank >= threshold for change in pending):
+            return EXIT_FINDINGS
+    if exit_code and pending:
+        return EXIT_FINDINGS
+    return EXIT_OK
 
 
 repo_option = click.option(

@@ -1,0 +1,101 @@
+"""``phasediff check``: lint the phase documents and hold their claims against the real drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from phasediff.check import CheckedDocument, check_phases, is_template_path
+from phasediff.cli.common import (
+    color_option,
+    output_option,
+    repo_option,
+    run_command,
+    use_color,
+    write_output,
+    write_step_summary,
+)
+from phasediff.documents import phase_from_path
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK, DocumentError
+from phasediff.project import Project
+from phasediff.render.check import CheckFormat, render_check, render_rules, render_step_summary
+
+CHECK_EXIT_CODES = (
+    "Exit codes: 0 no errors (warnings allowed); 1 at least one error; 2 usage error or bad "
+    "[tool.phasediff] setting; 3 runtime error (not a repository, unknown revision or phase, "
+    "unreadable document)."
+)
+
+
+@click.command("check", epilog=CHECK_EXIT_CODES)
+@click.argument("phases", nargs=-1, metavar="[PHASE]...")
+@click.option(
+    "--rev", default=None, help="Check the documents at this revision (default: working tree)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in CheckFormat]),
+    default="text",
+    show_default=True,
+    help="Output format: text, json (with schema_version) or github (annotations).",
+)
+@output_option
+@color_option
+@click.option(
+    "--list-rules",
+    is_flag=True,
+    help="Print the check rules (id, default severity, scope, meaning) and exit.",
+)
+@repo_option
+@run_command
+def check_command(
+    phases: tuple[str, ...],
+    rev: str | None,
+    fmt: str,
+    output: Path | None,
+    color: str,
+    list_rules: bool,
+    repo_path: Path,
+) -> int:
+    """Lint phase documents and check what they declare against what actually changed.
+
+    \b
+    Every phase is checked unless PHASEs are named.  Per document: template
+    placeholders and example rows left in, missing required sections,
+    duplicated entries, malformed tables and YAML, unknown diagram nodes,
+    contradicting status and dates.  Phase N against phase N-1 (read at the
+    same revision): components declared unchanged that changed, changes
+    missing from "Modified from Phase N-1", new components missing from
+    What's New, removals nobody declared.
+
+    \b
+    Rules are turned off or re-graded in [tool.phasediff] rules, e.g.
+      rules = { placeholder = "error", template-example = "off" }
+    `phasediff check --list-rules` lists them.
+    """
+    if list_rules:
+        click.echo(render_rules(), nl=False)
+        return EXIT_OK
+    project = Project.open(repo_path)
+    refs = [ref for ref in project.refs(rev) if not is_template_path(ref.path)]
+    if not refs:
+        where = "in the working tree" if rev is None else f"at {rev}"
+        raise DocumentError(
+            f"No phase documents found {where} (looked for docs/phase-N/ARCHITECTURE.md and "
+            "similar). Set globs in [tool.phasediff] if yours live elsewhere."
+        )
+    for phase in phases:
+        project.find(phase, rev)  # an unknown phase is an error, not an empty report
+    documents = []
+    for ref in refs:
+        loaded, doc = project.load(ref)
+        documents.append(CheckedDocument(ref.phase, loaded.path, doc, phase_from_path(ref.path)))
+    report = check_phases(documents, project.config, selected=phases or None)
+    text = render_check(
+        report, CheckFormat(fmt), rev=rev, color=use_color(color) and output is None
+    )
+    write_output(text, output)
+    write_step_summary(render_step_summary(report))
+    return EXIT_FINDINGS if report.failed else EXIT_OK

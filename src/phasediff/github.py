@@ -1,0 +1,314 @@
+"""The GitHub REST API, as far as the pull-request bot needs it: the only module importing httpx.
+
+Three calls: list a pull request's issue comments (every page, following the
+``Link: rel="next"`` header rather than guessing page counts), create one,
+update one.  Requests carry ``Authorization: Bearer``, the v3 media type and a
+pinned API version, and bounded timeouts.  Idempotent requests (GET, PATCH)
+are retried twice on a connection failure or a gateway error (502, 503, 504);
+a POST never is, since a lost answer may hide a comment that was created.
+
+Errors leave as ``GitHubError`` (exit 3) with one line built here, never from
+an httpx exception's text, and with the token redacted from anything the
+server echoed: the token never reaches output or logs.  A 403 is its own
+class, ``GitHubForbiddenError``, because the bot falls back to the step
+summary when a pull request from a fork gets a read-only token.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from phasediff import __version__
+from phasediff.errors import PhasediffError, UsageError
+
+DEFAULT_API_URL = "https://api.github.com"
+API_VERSION = "2022-11-28"
+PER_PAGE = 100
+MAX_PAGES = 1000
+RETRIES = 2
+TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_IDEMPOTENT = frozenset({"GET", "PATCH"})
+
+
+class GitHubError(PhasediffError):
+    """A GitHub API call failed (exit 3); ``status`` is the HTTP status, None without an answer."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class GitHubForbiddenError(GitHubError):
+    """403: the token may not do this (a fork's read-only token), or a rate limit hit."""
+
+
+@dataclass(frozen=True)
+class IssueComment:
+    id: int
+    body: str
+    url: str  # the comment's page, for people
+
+
+@dataclass(frozen=True)
+class PullRequestEvent:
+    """What a ``pull_request`` workflow event says about its pull request."""
+
+    number: int | None = None
+    base: str | None = None
+    head: str | None = None
+
+
+def check_repository(text: str) -> str:
+    """``OWNER/NAME``, or ``UsageError`` saying how to write it."""
+    if not _REPOSITORY.fullmatch(text) or any(part in (".", "..") for part in text.split("/")):
+        raise UsageError(f"'{text}' is not a GitHub repository. Write it as OWNER/NAME.")
+    return text
+
+
+def check_api_url(text: str) -> str:
+    """An http(s) API root without a trailing slash, or ``UsageError``."""
+    parts = urlsplit(text.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"'{text}' is not an API URL. Use https://api.github.com, or "
+            "https://HOST/api/v3 for GitHub Enterprise Server."
+        )
+    return text.strip().rstrip("/")
+
+
+def read_pull_request_event(path: Path) -> PullRequestEvent:
+    """The pull request named by the event file at ``path`` (``GITHUB_EVENT_PATH``).
+
+    An event without a pull request (a push, a schedule) gives an empty
+    event, so that flags can still name everything.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"Cannot read the event file {path}: {exc.strerror or exc}.") from exc
+    except ValueError as exc:
+        raise UsageError(f"The event file {path} is not JSON: {exc}.") from exc
+    pull = data.get("pull_request") if isinstance(data, dict) else None
+    if not isinstance(pull, dict):
+        return PullRequestEvent()
+    number = pull.get("number", data.get("number"))
+    return PullRequestEvent(
+        number=number if isinstance(number, int) and not isinstance(number, bool) else None,
+        base=_sha(pull.get("base")),
+        head=_sha(pull.get("head")),
+    )
+
+
+def _sha(side: Any) -> str | None:
+    sha = side.get("sha") if isinstance(side, dict) else None
+    return sha if isinstance(sha, str) and sha else None
+
+
+class GitHub:
+    """A small GitHub REST client for one API root and one token; use it as a context manager."""
+
+    def __init__(
+        self,
+        api_url: str,
+        token: str,
+        *,
+        retries: int = RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.api_url = check_api_url(api_url)
+        self._token = token
+        self._retries = retries
+        self._sleep = sleep
+        self._origin = _origin(self.api_url)
+        self._client = httpx.Client(
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/vnd.github+json",
+                "X-GitHub-Api-Version": API_VERSION,
+                "User-Agent": f"phasediff/{__version__}",
+            },
+            timeout=TIMEOUT,
+            follow_redirects=False,  # a redirect elsewhere must not carry the token along
+            transport=transport,
+        )
+
+    def __enter__(self) -> GitHub:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    # -- the calls ---------------------------------------------------------------
+
+    def issue_comments(self, repository: str, number: int) -> Iterator[IssueComment]:
+        """Every comment of issue or pull request ``number``, oldest first, page after page."""
+        url: str | None = (
+            f"{self.api_url}/repos/{repository}/issues/{number}/comments?per_page={PER_PAGE}&page=1"
+        )
+        seen: set[str] = set()
+        while url is not None:
+            if url in seen or len(seen) >= MAX_PAGES:
+                raise GitHubError(
+                    f"Listing the comments of {repository}#{number} did not end after "
+                    f"{len(seen)} pages; the API's Link headers loop."
+                )
+            seen.add(url)
+            response = self._request("GET", url, what=f"list the comments of {repository}#{number}")
+            items = _json(response, "the comment list")
+            if not isinstance(items, list):
+                raise GitHubError(
+                    f"GitHub answered the comment list of {repository}#{number} with something "
+                    "other than a list."
+                )
+            for item in items:
+                yield _comment(item)
+            url = self._next_page(response)
+
+    def find_comment(
+        self, repository: str, number: int, own: Callable[[str], bool]
+    ) -> IssueComment | None:
+        """The first comment whose body ``own`` recognises, looking through every page."""
+        for comment in self.issue_comments(repository, number):
+            if own(comment.body):
+                return comment
+        return None
+
+    def create_comment(self, repository: str, number: int, body: str) -> IssueComment:
+        url = f"{self.api_url}/repos/{repository}/issues/{number}/comments"
+        response = self._request(
+            "POST", url, body={"body": body}, what=f"comment on {repository}#{number}"
+        )
+        return _comment(_json(response, "the new comment"))
+
+    def update_comment(self, repository: str, comment_id: int, body: str) -> IssueComment:
+        url = f"{self.api_url}/repos/{repository}/issues/comments/{comment_id}"
+        response = self._request(
+            "PATCH", url, body={"body": body}, what=f"update comment {comment_id} in {repository}"
+        )
+        return _comment(_json(response, "the updated comment"))
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def _next_page(self, response: httpx.Response) -> str | None:
+        link = response.links.get("next", {}).get("url")
+        if not link:
+            return None
+        url = str(response.url.join(link))
+        if _origin(url) != self._origin:
+            raise GitHubError(
+                f"GitHub's next-page link points to another host ({_origin(url)}); "
+                "not following it with the token."
+            )
+        return url
+
+    def _request(
+        self, method: str, url: str, *, what: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        attempts = 1 + (self._retries if method in _IDEMPOTENT else 0)
+        for attempt in range(1, attempts + 1):
+            last = attempt == attempts
+            try:
+                response = self._client.request(method, url, json=body)
+            except httpx.TimeoutException as exc:
+                if last:
+                    raise GitHubError(
+                        f"Could not {what}: {self.api_url} did not answer in time."
+                    ) from exc
+            except httpx.TransportError as exc:
+                if last:
+                    raise GitHubError(
+                        f"Could not {what}: cannot reach {self.api_url} "
+                        f"({type(exc).__name__}). Check the network and --api-url."
+                    ) from exc
+            else:
+                if response.is_success:
+                    return response
+                if last or response.status_code not in _RETRY_STATUSES:
+                    raise self._error(response, what)
+            self._sleep(float(attempt))
+        raise AssertionError("unreachable")  # the last attempt returns or raises
+
+    def _error(self, response: httpx.Response, what: str) -> GitHubError:
+        status = response.status_code
+        detail = self._redact(_message(response))
+        said = f" ({detail})" if detail else ""
+        if status == 403:
+            if response.headers.get("x-ratelimit-remaining") == "0":
+                return GitHubForbiddenError(
+                    f"Could not {what}: GitHub's API rate limit is exhausted (403){said}.", 403
+                )
+            return GitHubForbiddenError(
+                f"Could not {what}: the token may not do that (403){said}. A pull request "
+                "from a fork gets a read-only token; `pull-requests: write` permission is needed.",
+                403,
+            )
+        hints = {
+            401: "GitHub rejected the token. Check GITHUB_TOKEN.",
+            404: "Not found: check --repo and --pr, and that the token can see the repository.",
+            422: "GitHub refused the request's content.",
+        }
+        hint = hints.get(status, "GitHub's API failed." if status >= 500 else "")
+        return GitHubError(f"Could not {what}: HTTP {status}{said}. {hint}".rstrip(), status)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{(parts.hostname or '').casefold()}:{port}"
+
+
+def _json(response: httpx.Response, what: str) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise GitHubError(f"GitHub answered {what} with something that is not JSON.") from exc
+
+
+def _comment(item: Any) -> IssueComment:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), int):
+        raise GitHubError("GitHub answered with a comment that has no id.")
+    body = item.get("body")
+    url = item.get("html_url")
+    return IssueComment(
+        id=item["id"],
+        body=body if isinstance(body, str) else "",
+        url=url if isinstance(url, str) else "",
+    )
+
+
+def _message(response: httpx.Response) -> str:
+    """GitHub's own one-line ``message`` from an error answer, shortened; never headers."""
+    try:
+        data = response.json()
+    except ValueError:
+        return ""
+    message = data.get("message") if isinstance(data, dict) else None
+    if not isinstance(message, str):
+        return ""
+    text = " ".join(message.split())
+    return text if len(text) <= 200 else text[:199] + "…"

@@ -1,0 +1,214 @@
+"""The GitHub client against a real HTTP server on loopback (pytest-httpserver)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from phasediff.errors import UsageError
+from phasediff.github import (
+    GitHub,
+    GitHubError,
+    GitHubForbiddenError,
+    PullRequestEvent,
+    check_api_url,
+    check_repository,
+    read_pull_request_event,
+)
+from tests.support.fake_github import NUMBER, REPOSITORY, TOKEN, Failure, FakeGitHub
+
+MARK = "<!-- phasediff:default -->"
+
+
+def own(body: str) -> bool:
+    return body.startswith(MARK)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fake API is on loopback: no proxy from the environment in between."""
+    for name in list(os.environ):
+        if name.casefold() in ("http_proxy", "https_proxy", "all_proxy"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def fake(httpserver: HTTPServer) -> FakeGitHub:
+    return FakeGitHub(httpserver)
+
+
+def client(fake: FakeGitHub, sleeps: list[float] | None = None) -> GitHub:
+    return GitHub(fake.api_url, TOKEN, sleep=(sleeps if sleeps is not None else []).append)
+
+
+def test_the_comment_on_page_3_is_found_by_following_links(fake: FakeGitHub) -> None:
+    for index in range(50):
+        fake.add_comment(f"comment {index} mentioning {MARK} in passing")
+    target = fake.add_comment(f"{MARK}\nthe bot's")
+    fake.add_comment("a later one")
+    with client(fake) as github:
+        found = github.find_comment(REPOSITORY, NUMBER, own)
+    assert found is not None and found.id == target
+    assert [query for _, _, query in fake.requests] == [
+        "per_page=100&page=1",
+        "per_page=100&page=2",
+        "per_page=100&page=3",
+    ]
+
+
+def test_listing_reads_every_page_and_stops_without_a_next_link(fake: FakeGitHub) -> None:
+    for index in range(41):
+        fake.add_comment(f"c{index}")
+    with client(fake) as github:
+        bodies = [c.body for c in github.issue_comments(REPOSITORY, NUMBER)]
+        assert github.find_comment(REPOSITORY, NUMBER, own) is None
+    assert bodies == [f"c{index}" for index in range(41)]
+    assert len(fake.requests) == 6  # three pages, twice
+
+
+def test_requests_carry_githubs_headers(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(
+        f"/repos/{REPOSITORY}/issues/{NUMBER}/comments",
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+        json={"body": "hello"},
+    ).respond_with_json({"id": 5, "body": "hello", "html_url": "https://x/5"}, status=201)
+    with GitHub(httpserver.url_for("/"), TOKEN) as github:
+        created = github.create_comment(REPOSITORY, NUMBER, "hello")
+    assert (created.id, created.body, created.url) == (5, "hello", "https://x/5")
+    httpserver.check_assertions()
+
+
+def test_update_patches_the_comment_in_place(fake: FakeGitHub) -> None:
+    comment_id = fake.add_comment(f"{MARK}\nold")
+    with client(fake) as github:
+        updated = github.update_comment(REPOSITORY, comment_id, f"{MARK}\nnew")
+    assert updated.id == comment_id
+    assert fake.comments[0]["body"] == f"{MARK}\nnew"
+    assert fake.writes == [("PATCH", f"/repos/{REPOSITORY}/issues/comments/{comment_id}")]
+
+
+def test_403_is_its_own_error(fake: FakeGitHub) -> None:
+    fake.fail["POST"] = Failure(403, message="Resource not accessible by integration")
+    with client(fake) as github, pytest.raises(GitHubForbiddenError) as raised:
+        github.create_comment(REPOSITORY, NUMBER, "x")
+    message = str(raised.value)
+    assert "(403) (Resource not accessible by integration)" in message
+    assert "pull-requests: write" in message
+    assert raised.value.exit_code == 3
+
+
+def test_403_from_a_rate_limit_says_so(fake: FakeGitHub) -> None:
+    fake.fail["GET"] = Failure(
+        403, message="API rate limit exceeded", headers={"X-RateLimit-Remaining": "0"}
+    )
+    with client(fake) as github, pytest.raises(GitHubForbiddenError, match="rate limit"):
+        list(github.issue_comments(REPOSITORY, NUMBER))
+
+
+def test_a_500_on_post_is_not_retried(fake: FakeGitHub) -> None:
+    fake.fail["POST"] = Failure(500)
+    sleeps: list[float] = []
+    with client(fake, sleeps) as github, pytest.raises(GitHubError) as raised:
+        github.create_comment(REPOSITORY, NUMBER, "x")
+    assert raised.value.status == 500
+    assert str(raised.value) == (
+        f"Could not comment on {REPOSITORY}#{NUMBER}: HTTP 500 (Server Error). GitHub's API failed."
+    )
+    assert len(fake.requests) == 1 and sleeps == []
+
+
+def test_gateway_errors_on_reads_are_retried_a_little(fake: FakeGitHub) -> None:
+    fake.fail["GET"] = Failure(502, times=2)
+    sleeps: list[float] = []
+    with client(fake, sleeps) as github:
+        assert list(github.issue_comments(REPOSITORY, NUMBER)) == []
+    assert sleeps == [1.0, 2.0]
+    fake.fail["GET"] = Failure(503)
+    with client(fake, sleeps) as github, pytest.raises(GitHubError) as raised:
+        list(github.issue_comments(REPOSITORY, NUMBER))
+    assert raised.value.status == 503
+
+
+def test_an_unreachable_api_is_one_clear_line() -> None:
+    github = GitHub("http://127.0.0.1:9", TOKEN, retries=0)
+    with github, pytest.raises(GitHubError) as raised:
+        github.create_comment(REPOSITORY, NUMBER, "x")
+    assert str(raised.value).startswith(
+        f"Could not comment on {REPOSITORY}#{NUMBER}: cannot reach http://127.0.0.1:9 ("
+    )
+    assert TOKEN not in str(raised.value)
+
+
+def test_the_token_is_redacted_from_what_the_server_echoes(fake: FakeGitHub) -> None:
+    fake.fail["PATCH"] = Failure(422, message=f"token {TOKEN} is not allowed here")
+    with client(fake) as github, pytest.raises(GitHubError) as raised:
+        github.update_comment(REPOSITORY, 1, "x")
+    assert TOKEN not in str(raised.value)
+    assert "token *** is not allowed here" in str(raised.value)
+
+
+def test_a_next_link_to_another_host_is_not_followed(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(f"/repos/{REPOSITORY}/issues/{NUMBER}/comments").respond_with_json(
+        [], headers={"Link": '<http://evil.test/steal?page=2>; rel="next"'}
+    )
+    github = GitHub(httpserver.url_for("/"), TOKEN)
+    with github, pytest.raises(GitHubError, match="another host"):
+        list(github.issue_comments(REPOSITORY, NUMBER))
+    assert len(httpserver.log) == 1
+
+
+def test_bad_credentials_say_which_variable(fake: FakeGitHub) -> None:
+    with GitHub(fake.api_url, "wrong") as github, pytest.raises(GitHubError) as raised:
+        list(github.issue_comments(REPOSITORY, NUMBER))
+    assert raised.value.status == 401
+    assert "Check GITHUB_TOKEN" in str(raised.value)
+
+
+# -- inputs -------------------------------------------------------------------------
+
+
+def test_read_pull_request_event(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "number": 12,
+                "pull_request": {
+                    "number": 12,
+                    "base": {"sha": "a" * 40},
+                    "head": {"sha": "b" * 40},
+                },
+            }
+        )
+    )
+    assert read_pull_request_event(path) == PullRequestEvent(12, "a" * 40, "b" * 40)
+    path.write_text(json.dumps({"ref": "refs/heads/main"}))
+    assert read_pull_request_event(path) == PullRequestEvent()
+    path.write_text("{")
+    with pytest.raises(UsageError, match="not JSON"):
+        read_pull_request_event(path)
+    with pytest.raises(UsageError, match="Cannot read the event file"):
+        read_pull_request_event(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("bad", ["acme", "acme/", "/x", "a/b/c", "../x", "a b/c"])
+def test_check_repository(bad: str) -> None:
+    assert check_repository("acme-corp/platform.docs") == "acme-corp/platform.docs"
+    with pytest.raises(UsageError, match="OWNER/NAME"):
+        check_repository(bad)
+
+
+def test_check_api_url() -> None:
+    assert check_api_url("https://ghe.example/api/v3/") == "https://ghe.example/api/v3"
+    with pytest.raises(UsageError, match="not an API URL"):
+        check_api_url("api.github.com")
