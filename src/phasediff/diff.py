@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 from deepdiff import DeepDiff
 
 from phasediff.changes import Change, Comparison, Kind, Severity, Side, sort_changes
-from phasediff.effective import Effective, Removal, port_match_key
+from phasediff.effective import (
+    RENAME_LABELS,
+    Effective,
+    Removal,
+    declared_renames,
+    port_match_key,
+)
 from phasediff.model import (
     CheckItem,
     Component,
@@ -460,8 +466,8 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             after_ops[key],
             line=line,
         )
-    old_extra = {k: v for k, v in old.extra if k not in _RENAME_LABELS}
-    new_extra = {k: v for k, v in new.extra if k not in _RENAME_LABELS}
+    old_extra = {k: v for k, v in old.extra if k not in RENAME_LABELS}
+    new_extra = {k: v for k, v in new.extra if k not in RENAME_LABELS}
     for label in sorted(old_extra.keys() | new_extra.keys()):
         if old_extra.get(label) != new_extra.get(label):
             out.emit(
@@ -475,7 +481,6 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             )
 
 
-_RENAME_LABELS = ("renamed from", "formerly", "previously")
 _VERSION = re.compile(r"\bv?\d+(?:\.[\dx*]+)*\b")
 
 
@@ -508,16 +513,6 @@ def _rename_evidence(old: Component, new: Component) -> str | None:
     return None
 
 
-def _declared_renames(new: Sequence[Component], options: DiffOptions) -> dict[str, str]:
-    """old key -> new key, from ``[tool.phasediff.renames]`` and ``**Renamed from:**`` fields."""
-    declared = {normalise_key(a): normalise_key(b) for a, b in options.renames.items()}
-    for component in new:
-        for label, value in component.extra:
-            if label in _RENAME_LABELS:
-                declared[normalise_key(value)] = component.key
-    return declared
-
-
 def _diff_components(
     out: _Emitter,
     old: Sequence[Component],
@@ -527,7 +522,7 @@ def _diff_components(
     replaced: set[str],
 ) -> None:
     gone, came, common = _pairs(old, new, lambda c: c.key)
-    declared = _declared_renames(new, options)
+    declared = declared_renames(new, options.renames)
     renamed: list[tuple[Component, Component, str]] = []
     came_by_key = {c.key: c for c in came}
     for component in list(gone):

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from phasediff.model import (
     Component,
@@ -25,7 +26,7 @@ from phasediff.model import (
     PhaseDocument,
     Port,
 )
-from phasediff.text import names
+from phasediff.text import names, normalise_key
 
 # Words too common in product names to tie a metric or env var to one component.
 _GENERIC_WORDS = frozenset(
@@ -193,14 +194,29 @@ def _deprecated(
     return found
 
 
+RENAME_LABELS = ("renamed from", "formerly", "previously")
+
+
+def declared_renames(components: Iterable[Component], renames: Mapping[str, str]) -> dict[str, str]:
+    """old key -> new key, from ``[tool.phasediff.renames]`` and ``**Renamed from:**`` fields."""
+    declared = {normalise_key(old): normalise_key(new) for old, new in renames.items()}
+    for component in components:
+        for label, value in component.extra:
+            if label in RENAME_LABELS:
+                declared[normalise_key(value)] = component.key
+    return declared
+
+
 def _retained(doc: PhaseDocument, components: dict[str, Component]) -> set[str]:
+    """Previous components this document keeps: retained, modified, or drawn (not deprecated)."""
     kept: set[str] = set()
     texts = [item.name for item in doc.integration.retained]
+    texts += [item.component for item in doc.integration.modified]
     texts += [n.label for n in doc.diagram.nodes if n.legend is not Legend.DEPRECATED]
+    keys = {item.key for item in doc.integration.retained}
+    keys |= {item.key for item in doc.integration.modified}
     for key, component in components.items():
-        if key in {item.key for item in doc.integration.retained} or any(
-            mentions(text, component) for text in texts
-        ):
+        if key in keys or any(mentions(text, component) for text in texts):
             kept.add(key)
     return kept
 
@@ -211,8 +227,18 @@ def _with_ports(doc: PhaseDocument) -> Iterable[Port]:
         yield from _exposed_ports(component)
 
 
-def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -> Effective:
-    """Phase ``phase``'s effective architecture from the previous phase's and its document."""
+def next_effective(
+    previous: Effective | None,
+    phase: str,
+    doc: PhaseDocument,
+    renames: Mapping[str, str] = MappingProxyType({}),
+) -> Effective:
+    """Phase ``phase``'s effective architecture from the previous phase's and its document.
+
+    A component the document declares renamed (``**Renamed from:**``, or the
+    project's renames) leaves under its old name without a removal: the diff
+    then pairs the two names as one rename.
+    """
     state = Effective(phase=phase, document=doc)
     if previous is not None:
         state.components = dict(previous.components)
@@ -228,6 +254,9 @@ def next_effective(previous: Effective | None, phase: str, doc: PhaseDocument) -
         state.removals = dict(previous.removals)
         state.owner_notes = dict(previous.owner_notes)
     documented = {component.key: component for component in doc.components}
+    for old_key, new_key in declared_renames(doc.components, renames).items():
+        if old_key in state.components and new_key in documented and old_key != new_key:
+            del state.components[old_key]
     deprecated = _deprecated(doc, state.components)
     retained = _retained(doc, state.components)
     # Only a document that lists what it retains makes silence about a component meaningful.
@@ -289,11 +318,14 @@ def _drop_owned(state: Effective, component: Component, removal: Removal) -> Non
             state.owner_notes[key] = note
 
 
-def effective_architectures(documents: Sequence[tuple[str, PhaseDocument]]) -> list[Effective]:
+def effective_architectures(
+    documents: Sequence[tuple[str, PhaseDocument]],
+    renames: Mapping[str, str] = MappingProxyType({}),
+) -> list[Effective]:
     """Each phase's effective architecture, for documents given in phase order."""
     result: list[Effective] = []
     previous: Effective | None = None
     for phase, doc in documents:
-        previous = next_effective(previous, phase, doc)
+        previous = next_effective(previous, phase, doc, renames)
         result.append(previous)
     return result

@@ -152,7 +152,7 @@ class Project:
                 chain.append((ref.phase, doc))
                 if phase_key(ref.phase) == wanted:
                     break
-            for state in effective_architectures(chain):
+            for state in effective_architectures(chain, self.options.renames):
                 self._effective[(rev, phase_key(state.phase))] = state
         return self._effective[key]
 
