@@ -1108,10 +1108,15 @@ def check_declarations(
         if isinstance(previous, Effective)
         else next_effective(None, previous_phase, previous)
     )
-    after = current if isinstance(current, Effective) else next_effective(before, phase, current)
+    renames = dict(config.renames)
+    after = (
+        current
+        if isinstance(current, Effective)
+        else next_effective(before, phase, current, renames)
+    )
     previous_phase, phase = before.phase, after.phase
     doc = after.document
-    actual = _actual_changes(before, after, dict(config.renames))
+    actual = _actual_changes(before, after, renames)
     rows = doc.integration.modified
     table = f'"Modified from Phase {previous_phase}"'
     styles = _style_lines(doc)
@@ -1274,7 +1279,9 @@ def check_phases(
     reported: list[CheckedDocument] = []
     for index, checked in enumerate(documents):
         before_state = chain[-1] if chain else None
-        chain.append(next_effective(before_state, checked.phase, checked.document))
+        chain.append(
+            next_effective(before_state, checked.phase, checked.document, dict(config.renames))
+        )
         if wanted is not None and phase_key(checked.phase) not in wanted:
             continue
         reported.append(checked)
