@@ -394,6 +394,9 @@ def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> N
             "component-config-added": Kind.ADDED,
             "component-config-removed": Kind.REMOVED,
         }.get(rule, Kind.CHANGED)
+        if isinstance(before, str) and isinstance(after, str) and len(before + after) > 160:
+            # An embedded config (a River pipeline in a YAML string): show where it changed.
+            before, after = _excerpt(before, after)
         out.emit(rule, kind, key, path, before, after, line=line)
 
 
