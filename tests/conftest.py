@@ -32,6 +32,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -40,9 +41,14 @@ import pytest
 DEFAULT_AUTHOR = "Ada Lovelace <ada@example.com>"
 _EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
+#: An empty global git config of our own. Not /dev/null: a git command that writes
+#: global config renames its lock file over the target, and would replace the device.
+_EMPTY_GITCONFIG = Path(tempfile.mkdtemp(prefix="phasediff-tests-")) / "gitconfig"
+_EMPTY_GITCONFIG.touch()
+
 #: Environment that makes git ignore the machine it runs on.
 GIT_ENV: dict[str, str] = {
-    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_GLOBAL": str(_EMPTY_GITCONFIG),
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_TERMINAL_PROMPT": "0",
     "GIT_PAGER": "cat",
