@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from phasediff.changes import SECTIONS
 from phasediff.errors import ConfigError
 
 PYPROJECT = "pyproject.toml"
@@ -36,28 +37,7 @@ DEFAULT_GLOBS: tuple[str, ...] = (
 )
 DEFAULT_EXCLUDE: tuple[str, ...] = ("**/template/**", "**/templates/**", "**/*TEMPLATE*")
 #: Section ids, as in the JSON contract (DESIGN.md, "Change records").
-SECTION_IDS: tuple[str, ...] = (
-    "overview",
-    "whats_new",
-    "diagram",
-    "components",
-    "integration",
-    "data_flow",
-    "security",
-    "deployment",
-    "metrics",
-    "traces",
-    "logs",
-    "dashboards",
-    "env",
-    "config_files",
-    "testing",
-    "rollback",
-    "limitations",
-    "success_criteria",
-    "references",
-    "document",
-)
+SECTION_IDS: tuple[str, ...] = SECTIONS
 DEFAULT_REQUIRED_SECTIONS: tuple[str, ...] = (
     "overview",
     "whats_new",
