@@ -18,6 +18,7 @@ demo: $(STAMP)
 	$(BIN)/python fixtures/build_demo.py $(DEMO)
 	cd $(DEMO) && ../../$(BIN)/phasediff phases
 	cd $(DEMO) && ../../$(BIN)/phasediff 2 3
+	cd $(DEMO) && ../../$(BIN)/phasediff log 3
 	cd $(DEMO) && ../../$(BIN)/phasediff check
 
 lint: $(STAMP)

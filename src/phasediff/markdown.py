@@ -10,8 +10,9 @@ that introduces it (``**Configuration:**`` before a YAML block).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass, field, is_dataclass, replace
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from markdown_it import MarkdownIt
@@ -37,6 +38,7 @@ _FIELD = re.compile(
 _TASK = re.compile(r"^\[( |x|X)\]\s+")
 _CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 _QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)*")
+_T = TypeVar("_T")
 
 
 def normalise_source(text: str) -> str:
@@ -414,3 +416,252 @@ def parse_markdown(text: str) -> GenericDocument:
     tokens = _MD.parse(source)
     lines = source.split("\n")
     return _Walker(tokens, len(lines), lines).walk()
+
+
+# ---------------------------------------------------------------------------
+# Section-level caching: parse only the parts of a document whose text changed
+# ---------------------------------------------------------------------------
+#
+# A history walk parses thousands of versions of a few documents, and each
+# version differs from the one before in a section or two.  So a document is cut
+# into chunks at its ATX headings, each chunk is walked on its own, and the walk
+# of every chunk text is kept in a cache.  The pieces are put back together
+# with the walker's own nesting rules, so the result equals ``parse_markdown``'s,
+# line numbers included (tests hold every fixture and random markdown to that).
+#
+# A cut is only made where markdown-it is certainly between two top-level
+# blocks: at an ATX heading in column 0 that follows a blank line, outside any
+# fenced code and raw HTML block.  When the text holds a construct that could
+# make that uncertain (a fence marker or an HTML block start that is indented,
+# so possibly inside a list item), no cut is made after it; a document with
+# link reference definitions, which markdown-it resolves document-wide, is
+# not cut at all.
+
+_ATX_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+_FENCE_OPEN = re.compile(r"(?:(`{3,})[^`]*|(~{3,}).*)$")
+_FENCE_CLOSE = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*$")
+_INDENTED_BLOCK_START = re.compile(r"[ \t]+(?:`{3,}|~{3,}|<)")
+_SIGNIFICANT = frozenset("#`~< \t")
+_LINK_REFERENCE = re.compile(r"^ {0,3}\[(?:[^\]\\]|\\.)+\]:", re.MULTILINE)
+# HTML blocks of CommonMark types 1-5 run to a terminator, across blank lines.
+_RAW_HTML = (
+    (
+        re.compile(r"<(?:script|pre|style|textarea)(?:[\s>]|$)", re.I),
+        re.compile(r"</(?:script|pre|style|textarea)>", re.I),
+    ),
+    (re.compile(r"<!--"), re.compile(r"-->")),
+    (re.compile(r"<\?"), re.compile(r"\?>")),
+    (re.compile(r"<!\[CDATA\["), re.compile(r"\]\]>")),
+    (re.compile(r"<![A-Za-z]"), re.compile(r">")),
+)
+
+
+def split_chunks(lines: list[str]) -> list[int]:
+    """The 0-based line numbers where ``lines`` (normalised source) may be cut, 0 first."""
+    cuts = [0]
+    source = "\n".join(lines)
+    if "]:" in source and _LINK_REFERENCE.search(source):
+        return cuts
+    fence: tuple[str, int] | None = None  # marker character and length of the open fence
+    raw_end: re.Pattern[str] | None = None  # terminator of the open raw HTML block
+    until_blank = False  # inside an HTML block (or paragraph) that a blank line ends
+    previous_blank = True
+    for number, line in enumerate(lines):
+        blank = not line
+        if not blank and raw_end is None and line[0] not in _SIGNIFICANT:
+            # Most lines: nothing here can open, close or cut anything (checked first for speed).
+            previous_blank = False
+            continue
+        if fence is not None:
+            close = _FENCE_CLOSE.match(line)
+            if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= fence[1]:
+                fence = None
+        elif raw_end is not None:
+            if raw_end.search(line):
+                raw_end = None
+        elif until_blank:
+            if blank:
+                until_blank = False
+            elif (
+                _FENCE_OPEN.match(line)
+                or _INDENTED_BLOCK_START.match(line)
+                or any(start.match(line) for start, _ in _RAW_HTML)
+            ):
+                # What looked like HTML may be a paragraph, which a fence or a raw
+                # HTML block can interrupt and then run past blank lines: stop here.
+                return cuts
+        elif _INDENTED_BLOCK_START.match(line):
+            return cuts
+        elif opened := _FENCE_OPEN.match(line):
+            marker = opened.group(1) or opened.group(2)
+            fence = (marker[0], len(marker))
+        elif line.startswith("<"):
+            raw_end = next((end for start, end in _RAW_HTML if start.match(line)), None)
+            if raw_end is not None and raw_end.search(line):
+                raw_end = None
+            elif raw_end is None:
+                until_blank = True
+        elif previous_blank and number and _ATX_HEADING.match(line):
+            cuts.append(number)
+        previous_blank = blank
+    return cuts
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    """The walk of one chunk: its sections flat, in document order, without children.
+
+    Line numbers are absolute for a chunk starting at 0-based line ``offset``;
+    ``preamble`` is the content before the first heading (first chunk only).
+    """
+
+    offset: int
+    preamble: Section | None
+    sections: tuple[Section, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class ChunkCache(Protocol):
+    """Where parsed chunks are kept, by chunk text; a ``dict`` is one."""
+
+    def get(self, key: str, /) -> ParsedChunk | None: ...
+
+    def __setitem__(self, key: str, value: ParsedChunk, /) -> None: ...
+
+
+def parse_markdown_cached(text: str, cache: ChunkCache) -> GenericDocument:
+    """``parse_markdown(text)``, walking only the chunks ``cache`` does not hold yet."""
+    lines = normalise_source(text).split("\n")
+    chunks: list[ParsedChunk] = []
+    for start, chunk_lines in _chunk_lines(lines):
+        key = "\n".join(chunk_lines)
+        parsed = cache.get(key)
+        if parsed is None:
+            parsed = _parse_chunk(chunk_lines, key, start)
+            cache[key] = parsed
+        elif parsed.offset != start:
+            parsed = _move(parsed, start)
+            cache[key] = parsed
+        chunks.append(parsed)
+    return _assemble(chunks, len(lines))
+
+
+def chunk_texts(text: str) -> list[str]:
+    """The chunks ``parse_markdown_cached`` cuts ``text`` into: the keys it caches under."""
+    lines = normalise_source(text).split("\n")
+    return ["\n".join(chunk) for _, chunk in _chunk_lines(lines)]
+
+
+def _chunk_lines(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
+    cuts = split_chunks(lines)
+    for start, end in zip(cuts, [*cuts[1:], len(lines)], strict=True):
+        yield start, lines[start:end]
+
+
+def _parse_chunk(lines: list[str], source: str, offset: int) -> ParsedChunk:
+    generic = _Walker(_MD.parse(source), len(lines), lines).walk()
+    preamble: Section | None = None
+    flat: list[Section] = []
+    for section in generic.sections:
+        if section.level == 0:
+            preamble = section
+        else:
+            _flatten(section, flat)
+    chunk = ParsedChunk(0, preamble, tuple(flat), generic.diagnostics)
+    return _move(chunk, offset) if offset else chunk
+
+
+def _move(chunk: ParsedChunk, offset: int) -> ParsedChunk:
+    delta = offset - chunk.offset
+    return ParsedChunk(
+        offset,
+        shift_lines(chunk.preamble, delta),
+        shift_lines(chunk.sections, delta),
+        shift_lines(chunk.diagnostics, delta),
+    )
+
+
+def _flatten(section: Section, out: list[Section]) -> None:
+    out.append(replace(section, children=()))
+    for child in section.children:
+        _flatten(child, out)
+
+
+@dataclass
+class _Open:
+    section: Section
+    children: list[_Open]
+    end_line: int = 0
+
+
+def _assemble(chunks: list[ParsedChunk], line_count: int) -> GenericDocument:
+    """Nest the chunks' sections exactly as ``_Walker`` does for the whole text."""
+    top: list[_Open] = []
+    stack: list[_Open] = []
+    preamble: Section | None = None
+    diagnostics: list[Diagnostic] = []
+    for chunk in chunks:
+        diagnostics.extend(chunk.diagnostics)
+        preamble = preamble or chunk.preamble
+        for section in chunk.sections:
+            while stack and stack[-1].section.level >= section.level:
+                closed = stack.pop()
+                closed.end_line = max(section.line - 1, closed.section.line)
+            node = _Open(section, [])
+            (stack[-1].children if stack else top).append(node)
+            stack.append(node)
+    for node in stack:
+        node.end_line = line_count
+    title = ""
+    if len(top) == 1 or (top and top[0].section.level < min(n.section.level for n in top[1:])):
+        title = top[0].section.title
+    sections: list[Section] = []
+    if preamble is not None:
+        sections.append(_updated(preamble, end_line=line_count))
+    sections.extend(_close(node) for node in top)
+    return GenericDocument(title, tuple(sections), tuple(diagnostics))
+
+
+def _close(node: _Open) -> Section:
+    children = tuple(_close(child) for child in node.children)
+    return _updated(node.section, children=children, end_line=node.end_line)
+
+
+def _updated(value: _T, /, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the model's frozen dataclasses, without re-validation.
+
+    The model's classes have no ``__post_init__`` and keep their fields in
+    ``__dict__``, so a copy of that with some entries changed is the new value;
+    this is several times faster than ``replace``, which matters at the scale
+    of a history walk.
+    """
+    copy = object.__new__(type(value))
+    copy.__dict__.update(value.__dict__)
+    copy.__dict__.update(changes)
+    return copy
+
+
+_LINE_FIELDS = frozenset({"line", "end_line"})
+
+
+def shift_lines(value: _T, delta: int) -> _T:
+    """``value`` with every ``line``/``end_line`` of it and its parts moved by ``delta``.
+
+    Walks frozen dataclasses and the tuples that hold them; a line of 0 means
+    "no line" and stays 0.  Copies through ``__dict__`` because this runs for
+    every object of every moved chunk in a history walk.
+    """
+    if isinstance(value, tuple):
+        if not value or not is_dataclass(value[0]):
+            return value
+        return tuple(shift_lines(item, delta) for item in value)  # type: ignore[return-value]
+    if not is_dataclass(value) or isinstance(value, type):
+        return value
+    state = dict(value.__dict__)
+    for name, item in state.items():
+        if name in _LINE_FIELDS:
+            if isinstance(item, int) and item > 0:
+                state[name] = item + delta
+        elif isinstance(item, tuple) or is_dataclass(item):
+            state[name] = shift_lines(item, delta)
+    return _updated(value, **state)

@@ -15,7 +15,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from phasediff.markdown import parse_markdown, split_field
+from phasediff.markdown import (
+    ChunkCache,
+    GenericDocument,
+    parse_markdown,
+    parse_markdown_cached,
+    split_field,
+)
 from phasediff.model import (
     CheckItem,
     CodeBlock,
@@ -1240,8 +1246,26 @@ def parse_document(text: str) -> PhaseDocument:
         )
 
 
+def parse_document_cached(text: str, cache: ChunkCache) -> PhaseDocument:
+    """``parse_document(text)``, reusing the generic parse of sections seen before.
+
+    ``cache`` keeps the walk of every chunk of text between two headings (see
+    ``markdown.parse_markdown_cached``), so a history walk parses what each
+    version changed, not the whole document.  The result equals
+    ``parse_document``'s, line numbers included; should the cached path ever
+    fail, the document is parsed whole, so this never raises either.
+    """
+    try:
+        return _build(parse_markdown_cached(text, cache))
+    except Exception:  # the uncached parser reports what went wrong
+        return parse_document(text)
+
+
 def _parse(text: str) -> PhaseDocument:
-    generic = parse_markdown(text)
+    return _build(parse_markdown(text))
+
+
+def _build(generic: GenericDocument) -> PhaseDocument:
     everything = list(generic.sections)
     # The title heading (and any preamble) is transparent: its sections are the document's.
     top: list[Section] = []

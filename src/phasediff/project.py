@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from phasediff.cache import FILE_NAME, Cache, ChunkStore, default_cache_dir
 from phasediff.changes import Comparison, Side
 from phasediff.config import Config, load_config
 from phasediff.diff import DiffOptions, diff_documents, diff_phases
@@ -25,8 +26,9 @@ from phasediff.documents import (
 from phasediff.effective import Effective, effective_architectures
 from phasediff.errors import DocumentError, UsageError
 from phasediff.gitrepo import Repository, blob_sha
+from phasediff.history import find_or_follow
 from phasediff.model import PhaseDocument
-from phasediff.parse import parse_document
+from phasediff.parse import parse_document, parse_document_cached
 from phasediff.rules import resolve_severities
 
 _PHASE_SPEC = re.compile(r"^(?P<phase>[\w.\-]+)(?:@(?P<rev>.+))?$")
@@ -74,9 +76,12 @@ def parse_spec(text: str, default_rev: str | None, cwd: Path) -> Spec:
 class Project:
     """One repository, its settings, and the documents parsed so far (by blob SHA)."""
 
-    def __init__(self, repo: Repository, config: Config) -> None:
+    def __init__(self, repo: Repository, config: Config, cache: Cache | None = None) -> None:
         self.repo = repo
         self.config = config
+        #: Parsed documents, sections and pair diffs kept across runs (``cache.py``).
+        self.cache = cache if cache is not None else Cache.disabled()
+        self.chunks = ChunkStore(self.cache)
         self.options = DiffOptions(
             severities=resolve_severities(config.rules), renames=dict(config.renames)
         )
@@ -85,9 +90,23 @@ class Project:
         self._effective: dict[tuple[str | None, str], Effective] = {}
 
     @classmethod
-    def open(cls, path: Path) -> Project:
+    def open(cls, path: Path, *, cache: bool = False, cache_dir: Path | None = None) -> Project:
+        """The repository containing ``path``; with ``cache``, the persistent cache too.
+
+        The cache lives in ``cache_dir``, by default in the repository's git
+        directory (``<git dir>/phasediff/``).
+        """
         repo = Repository.open(path)
-        return cls(repo, load_config(repo.root))
+        config = load_config(repo.root)
+        if not cache:
+            return cls(repo, config)
+        directory = cache_dir if cache_dir is not None else default_cache_dir(repo.git_dir)
+        return cls(repo, config, Cache(directory / FILE_NAME))
+
+    def close(self) -> None:
+        """Write what the cache holds and stop the repository's reader."""
+        self.cache.close()
+        self.repo.close()
 
     # -- documents -------------------------------------------------------------
 
@@ -102,7 +121,11 @@ class Project:
 
     def parse_text(self, text: str, blob: str) -> PhaseDocument:
         if blob not in self._parsed:
-            self._parsed[blob] = parse_document(text)
+            document = self.cache.document(blob)
+            if document is None and self.cache.enabled:
+                document = parse_document_cached(text, self.chunks)
+                self.cache.put_document(blob, document)
+            self._parsed[blob] = document or parse_document(text)
         return self._parsed[blob]
 
     def load(self, ref: DocumentRef) -> tuple[DocumentRef, PhaseDocument]:
@@ -164,6 +187,13 @@ class Project:
             self.repo.resolve(base.rev)
         if head.rev is not None:
             self.repo.resolve(head.rev)
+        if (
+            base.phase is not None
+            and head.phase is not None
+            and phase_key(base.phase) == phase_key(head.phase)
+            and base.rev != head.rev
+        ):
+            return self.compare_revisions(base.phase, base.rev, head.rev)
         base_side, base_doc = self.load_spec(base)
         head_side, head_doc = self.load_spec(head)
         phases_differ = (
@@ -181,3 +211,29 @@ class Project:
                 self.options,
             )
         return diff_documents(base_doc, head_doc, base_side, head_side, self.options)
+
+    def compare_revisions(
+        self, phase: str, base_rev: str | None, head_rev: str | None
+    ) -> Comparison:
+        """One phase's document at two revisions (None: the working tree), entry by entry.
+
+        The document is followed through renames between the two; where it does
+        not exist (not yet, or no longer) it is an empty document, so what it
+        holds reads as added or removed.  It must exist at one of them.
+        """
+        base_ref = find_or_follow(self, phase, base_rev, None, None)
+        head_ref = find_or_follow(self, phase, head_rev, base_ref, base_rev)
+        if base_ref is None and head_ref is None:
+            self.find(phase, head_rev)  # says where it was looked for and which phases exist
+            self.find(phase, base_rev)
+        base_side, base_doc = self._load_side(base_ref, phase, base_rev)
+        head_side, head_doc = self._load_side(head_ref, phase, head_rev)
+        return diff_documents(base_doc, head_doc, base_side, head_side, self.options)
+
+    def _load_side(
+        self, ref: DocumentRef | None, phase: str, rev: str | None
+    ) -> tuple[Side, PhaseDocument]:
+        if ref is None:
+            return Side(phase=phase, rev=rev, path=None, blob=None), PhaseDocument()
+        ref, doc = self.load(ref)
+        return Side(phase=ref.phase, rev=rev, path=ref.path, blob=ref.blob), doc

@@ -253,3 +253,8 @@ main.add_command(accept_command)
 from phasediff.cli.check import check_command  # noqa: E402
 
 main.add_command(check_command)
+
+from phasediff.cli.history import changelog_command, log_command  # noqa: E402
+
+main.add_command(log_command)
+main.add_command(changelog_command)

@@ -1,0 +1,383 @@
+"""The persistent cache: parsed documents, parsed sections and pair diffs, in SQLite.
+
+A history run parses thousands of document versions; a second run should
+parse none.  What is kept, each under a key that names its content:
+
+* ``phases``: a blob's own ``**Phase:**`` value (or none), by blob SHA, so a
+  warm run knows which phase each version belongs to without reading it;
+* ``pairs``: the changes between two blobs, by both blob SHAs and the diff
+  options, which is all a warm ``phasediff log`` needs;
+* ``documents``: parsed documents, by blob SHA (the newest version of each
+  document, and what other commands parse), so that the next commit's pair
+  only parses the new version;
+* ``chunks``: the generic parse of a stretch of text between two headings, by
+  the SHA-256 of the text (see ``markdown.parse_markdown_cached``), so that
+  parsing a new version only walks the sections it changed.
+
+Git's blob SHA is itself a hash of the content.  Every key also carries a
+fingerprint of the code that computed the value: the cache schema, the parser
+version, phasediff's version and a hash of the source of the modules that
+decide what a document parses and diffs to (so a developer who changes the
+parser without bumping ``PARSER_VERSION`` still never reads stale values).
+On opening, entries of any other fingerprint are dropped.
+
+The database is one SQLite file (by default ``<git common dir>/phasediff/
+cache.sqlite3``) in WAL mode: concurrent runs read while one writes, and a run
+writes what it computed in one transaction at the end.  One pickled file would
+be the wrong shape, because rewriting it whole after a few commits costs more
+than the run.  Values are pickles (protocol 5) of the model's frozen
+dataclasses: the file is ours, local, inside the repository's git directory.
+
+The cache never makes a run fail.  A file that is not a database, is
+truncated, or was written by an incompatible schema is deleted and rebuilt; a
+database that stays locked or cannot be written is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import functools
+import hashlib
+import io
+import pickle
+import sqlite3
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from phasediff import __version__
+from phasediff.markdown import ParsedChunk
+from phasediff.model import PhaseDocument
+from phasediff.parse import PARSER_VERSION
+
+SCHEMA = 1
+"""Bump when the tables or the shape of a stored value change."""
+
+FILE_NAME = "cache.sqlite3"
+BUSY_TIMEOUT_MS = 5000
+_BATCH = 500  # keys per SELECT ... IN (...): below SQLite's oldest variable limit (999)
+_TABLES = ("phases", "pairs", "documents", "chunks")
+# The modules whose code decides what is cached: a change to any of them is a new fingerprint.
+_SOURCES = (
+    "model",
+    "text",
+    "markdown",
+    "parse",
+    "rules",
+    "changes",
+    "effective",
+    "diff",
+    "documents",
+)
+
+_MISSING = object()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """16 hex digits naming the code that produced cached values."""
+    digest = hashlib.sha256(f"{SCHEMA}:{PARSER_VERSION}:{__version__}".encode())
+    digest.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
+    package = Path(__file__).resolve().parent
+    for name in _SOURCES:
+        try:
+            digest.update((package / f"{name}.py").read_bytes())
+        except OSError:
+            digest.update(name.encode())  # a zipped install: the version stands alone
+    return digest.hexdigest()[:16]
+
+
+def default_cache_dir(git_dir: Path) -> Path:
+    """``<git common dir>/phasediff``: shared by all worktrees of one repository."""
+    common = git_dir
+    pointer = git_dir / "commondir"  # a linked worktree's git dir names the shared one
+    with contextlib.suppress(OSError):
+        common = (git_dir / pointer.read_text(encoding="utf-8").strip()).resolve()
+    return common / "phasediff"
+
+
+class Cache:
+    """A key-value view of the cache database; every failure degrades to a miss.
+
+    Reads go to the database at once (in batches); writes are kept until
+    ``flush``, which writes them in one transaction.  ``warnings`` collects
+    what a user should hear about (on stderr), at most one line per problem.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.fingerprint = code_fingerprint()
+        self.warnings: list[str] = []
+        self._pending: dict[str, dict[str, bytes]] = {table: {} for table in _TABLES}
+        self._connection: sqlite3.Connection | None = None
+        if path is not None:
+            self._connection = self._open(path)
+
+    @classmethod
+    def disabled(cls) -> Cache:
+        """A cache that holds nothing and writes nothing (``--no-cache``)."""
+        return cls(None)
+
+    @property
+    def enabled(self) -> bool:
+        return self._connection is not None
+
+    # -- typed accessors ---------------------------------------------------------
+
+    def phases(self, blobs: Iterable[str]) -> dict[str, str | None]:
+        """The stored ``**Phase:**`` value of each blob that has one stored (None: no field)."""
+        found: dict[str, str | None] = {}
+        for blob, value in self._get_many("phases", blobs):
+            found[blob] = value.decode("utf-8") if value else None
+        return found
+
+    def put_phase(self, blob: str, phase: str | None) -> None:
+        self._put("phases", blob, (phase or "").encode("utf-8"))
+
+    def pairs(self, keys: Iterable[str]) -> dict[str, Any]:
+        """Stored pair values (unpickled) by key; unreadable ones are misses."""
+        found: dict[str, Any] = {}
+        for key, value in self._get_many("pairs", keys):
+            loaded = _unpickle(value)
+            if loaded is not _MISSING:
+                found[key] = loaded
+        return found
+
+    def put_pair(self, key: str, value: Any) -> None:
+        self.put_pair_pickled(key, dumps(value))
+
+    def put_pair_pickled(self, key: str, value: bytes) -> None:
+        """Store a pair value pickled elsewhere (by a worker process)."""
+        self._put("pairs", key, value)
+
+    def document(self, blob: str) -> PhaseDocument | None:
+        for _, value in self._get_many("documents", [blob]):
+            loaded = _unpickle(value)
+            if isinstance(loaded, PhaseDocument):
+                return loaded
+        return None
+
+    def put_document(self, blob: str, document: PhaseDocument) -> None:
+        self.put_document_pickled(blob, dumps(document))
+
+    def put_document_pickled(self, blob: str, value: bytes) -> None:
+        self._put("documents", blob, value)
+
+    def chunk(self, digest: str) -> ParsedChunk | None:
+        for _, value in self._get_many("chunks", [digest]):
+            loaded = _unpickle(value)
+            if isinstance(loaded, ParsedChunk):
+                return loaded
+        return None
+
+    def put_chunk(self, digest: str, chunk: ParsedChunk) -> None:
+        self._put("chunks", digest, dumps(chunk))
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write everything put since the last flush, in one transaction."""
+        rows = {table: items for table, items in self._pending.items() if items}
+        self._pending = {table: {} for table in _TABLES}
+        if not rows or self._connection is None:
+            return
+        prefix = self.fingerprint + ":"
+        try:
+            with self._connection:
+                for table, items in rows.items():
+                    self._connection.executemany(
+                        f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)",
+                        ((prefix + key, value) for key, value in items.items()),
+                    )
+        except sqlite3.OperationalError as exc:
+            # Locked past the timeout, disk full, read-only: this run's results are not kept.
+            self._warn(f"not updated ({_reason(exc)})")
+        except sqlite3.DatabaseError as exc:
+            self._discard(exc)
+
+    def close(self) -> None:
+        """Flush and close; the cache holds nothing afterwards."""
+        self.flush()
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- internals ---------------------------------------------------------------
+
+    def _open(self, path: Path) -> sqlite3.Connection | None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            self._warn(f"disabled: cannot create {path.parent} ({exc.strerror or exc})")
+            return None
+        for attempt in range(2):
+            try:
+                return self._connect(path)
+            except sqlite3.OperationalError as exc:
+                if attempt == 0 and "locked" not in str(exc) and "busy" not in str(exc):
+                    _delete(path)  # e.g. a truncated file: start over once
+                    continue
+                self._warn(f"disabled: {path} cannot be used ({_reason(exc)})")
+                return None
+            except sqlite3.DatabaseError:
+                if attempt == 0:
+                    _delete(path)  # not a database (or damaged): rebuild it
+                    continue
+                self._warn(f"disabled: {path} cannot be rebuilt")
+                return None
+        return None
+
+    def _connect(self, path: Path) -> sqlite3.Connection:
+        connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.isolation_level = "DEFERRED"  # ``with connection`` opens a transaction
+            with connection:
+                connection.execute(
+                    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                for table in _TABLES:
+                    connection.execute(
+                        f"CREATE TABLE IF NOT EXISTS {table} "
+                        "(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
+                    )
+                meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+                if meta.get("schema") not in (None, str(SCHEMA)):
+                    raise sqlite3.DatabaseError(f"cache schema {meta.get('schema')}")
+                if meta.get("fingerprint") != self.fingerprint:
+                    # Another version of phasediff wrote it: its entries can never be read.
+                    for table in _TABLES:
+                        connection.execute(
+                            f"DELETE FROM {table} WHERE substr(key, 1, 17) != ?",
+                            (self.fingerprint + ":",),
+                        )
+                    connection.executemany(
+                        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                        (("schema", str(SCHEMA)), ("fingerprint", self.fingerprint)),
+                    )
+        except sqlite3.Error:
+            connection.close()
+            raise
+        return connection
+
+    def _put(self, table: str, key: str, value: bytes) -> None:
+        if self._connection is not None:
+            self._pending[table][key] = value
+
+    def _get_many(self, table: str, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        pending = self._pending[table]
+        wanted: list[str] = []
+        for key in keys:
+            if key in pending:
+                yield key, pending[key]
+            else:
+                wanted.append(key)
+        if self._connection is None or not wanted:
+            return
+        prefix = self.fingerprint + ":"
+        start = len(prefix)
+        for index in range(0, len(wanted), _BATCH):
+            batch = [prefix + key for key in wanted[index : index + _BATCH]]
+            marks = ",".join("?" * len(batch))
+            try:
+                rows = self._connection.execute(
+                    f"SELECT key, value FROM {table} WHERE key IN ({marks})", batch
+                ).fetchall()
+            except sqlite3.OperationalError as exc:
+                self._warn(f"not read ({_reason(exc)})")
+                return
+            except sqlite3.DatabaseError as exc:
+                self._discard(exc)
+                return
+            for key, value in rows:
+                yield key[start:], value
+
+    def _discard(self, exc: sqlite3.DatabaseError) -> None:
+        """The database turned out damaged mid-run: drop it; the next run rebuilds it."""
+        self._warn(f"damaged ({_reason(exc)}); it will be rebuilt")
+        if self._connection is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._connection.close()
+            self._connection = None
+        if self.path is not None:
+            _delete(self.path)
+
+    def _warn(self, problem: str) -> None:
+        message = f"phasediff cache {self.path}: {problem}."
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles enum members by name: ``Kind('added')`` costs an ``EnumMeta.__call__`` on
+    loading, ``getattr(Kind, 'ADDED')`` a dictionary lookup, thousands of times per run."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, enum.Enum):
+            return getattr, (type(obj), obj.name)
+        return NotImplemented
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` as the cache stores it (pickle protocol 5)."""
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=5).dump(value)
+    return buffer.getvalue()
+
+
+def _unpickle(value: bytes) -> Any:
+    """A stored value, or ``_MISSING`` when it cannot be read back (then it is a miss)."""
+    try:
+        return pickle.loads(value)
+    except Exception:  # any unpickling failure means "not cached", never a crash
+        return _MISSING
+
+
+def _reason(exc: sqlite3.Error) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _delete(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def chunk_digest(text: str) -> str:
+    """The key a chunk of text is kept under: its SHA-256."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ChunkStore:
+    """A run's section cache (``markdown.ChunkCache``): in memory, backed by ``cache``.
+
+    A chunk not seen in this run is looked up in the persistent cache, so the
+    first version a run parses reuses the sections of the last version the
+    previous run kept.
+    """
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+        self.memory: dict[str, ParsedChunk] = {}
+
+    def get(self, key: str, /) -> ParsedChunk | None:
+        found = self.memory.get(key)
+        if found is None and self.cache.enabled:
+            found = self.cache.chunk(chunk_digest(key))
+            if found is not None:
+                self.memory[key] = found
+        return found
+
+    def __setitem__(self, key: str, value: ParsedChunk, /) -> None:
+        self.memory[key] = value

@@ -1,0 +1,1053 @@
+"""History: the phase documents across commits, as semantic changes, fast.
+
+``walk_history`` is ``phasediff log``: every commit that changed a phase
+document, newest first, each with the changes between the document's version
+before and after it.  ``build_changelog`` is ``phasediff changelog``: each
+phase's document at one revision against another, every change attributed to
+the commits that brought it.  ``follow_path`` follows one document through
+renames between two revisions.
+
+Cost (DESIGN.md, "History, fast"): one ``git log --raw -M`` pass over the
+phase-document pathspecs gives every commit with the blob SHAs before and
+after, so a commit's pair of versions is known without reading anything;
+blobs come through the repository's one long-lived ``cat-file --batch``
+reader.  Each distinct pair of blobs is diffed once ever: its changes are kept
+in the persistent cache (``cache.py``), and a warm run reads no blob at all.
+A cold run parses each distinct blob once, reusing the parse of every section
+whose text it has seen (``parse_document_cached``), and spreads the work over
+the CPUs when there is a lot of it.
+
+Phase identity: a version's phase is its ``**Phase:**`` field, else what its
+path says (``documents.phase_from_text``/``phase_from_path``); a rename that
+``git log -M`` reports keeps the document, so a move is a version like any
+other and, when the text is the same, no change at all.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import gc
+import hashlib
+import json
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from phasediff.cache import chunk_digest, dumps
+from phasediff.changes import Change, Comparison, Side
+from phasediff.diff import DiffOptions, diff_documents
+from phasediff.documents import (
+    PHASE_FIELD_LINES,
+    DocumentRef,
+    find_phase,
+    is_candidate,
+    is_placeholder,
+    load_text,
+    pathspecs,
+    phase_from_path,
+    phase_from_text,
+    phase_key,
+    phase_sort_key,
+)
+from phasediff.errors import DocumentError, PhasediffError, RepositoryError, UnknownPhaseError
+from phasediff.gitrepo import LogEntry, MissingObjectError, Repository
+from phasediff.markdown import ChunkCache, chunk_texts
+from phasediff.model import Diagnostic, PhaseDocument
+from phasediff.parse import parse_document_cached
+
+if TYPE_CHECKING:
+    from phasediff.cache import Cache
+    from phasediff.config import Config
+    from phasediff.project import Project
+
+SHORT_SHA = 7
+#: Below this many pairs to compute, worker processes cost more than they save.
+PARALLEL_MIN_PAIRS = 400
+#: Fewest pairs per task handed to a worker, so that each task's first parse (of
+#: whole documents, its section cache being cold) stays a small share of it.
+TASK_PAIRS = 200
+#: Parsed documents kept in memory during a walk (pairs come in document order).
+DOCUMENT_LRU = 32
+#: Pairs between two ``gc.freeze`` calls (see ``_frozen_heap``).
+FREEZE_EVERY = 100
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: called as pairs of versions are compared."""
+
+
+# -- results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Commit:
+    """A commit as history reports it; ``date`` is the author date, ISO 8601."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    email: str
+    date: str
+    subject: str
+
+    @property
+    def short(self) -> str:
+        return self.sha[:SHORT_SHA]
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    """What one commit did to one phase document.
+
+    ``status`` is ``added``, ``modified``, ``renamed`` (moved, maybe edited too)
+    or ``deleted``; ``comparison`` holds the version before (``base``, at the
+    first parent) and after (``head``, at the commit).  A document that is
+    added is compared with an empty one, so its changes list what it brought.
+    """
+
+    status: str
+    phase: str
+    comparison: Comparison
+    #: The head's parse notes that the base did not have: what this commit broke.
+    introduced: tuple[Diagnostic, ...] = ()
+
+    @property
+    def semantic(self) -> bool:
+        """False for a change of form only (re-wrapped, re-ordered, CRLF, moved)."""
+        return bool(self.comparison.changes)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One commit of ``phasediff log`` and the phase documents it changed."""
+
+    commit: Commit
+    documents: tuple[DocumentChange, ...]
+
+    @property
+    def semantic(self) -> bool:
+        return any(document.semantic for document in self.documents)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A version that could not be read (a missing object, not UTF-8); the rest still counts."""
+
+    commit: str
+    path: str
+    blob: str
+    reason: str
+
+    @property
+    def message(self) -> str:
+        return f"skipped {self.path} at {self.commit[:SHORT_SHA]}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Revision:
+    """A revision as the user named it (None: not given) and the commit it resolved to."""
+
+    rev: str | None
+    sha: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    """``phasediff log``: entries newest first."""
+
+    since: Revision
+    until: Revision
+    phases: tuple[str, ...]
+    first_parent: bool
+    entries: tuple[Entry, ...]
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True)
+class PhaseRelease:
+    """One phase in a changelog: its document at ``since`` against ``until``.
+
+    ``status`` is ``added``, ``removed``, ``changed`` or ``unchanged``;
+    ``attributions[i]`` are the commits (oldest first) that brought
+    ``comparison.changes[i]``; ``commits`` every commit of the range that
+    changed the phase's document.
+    """
+
+    phase: str
+    name: str | None
+    status: str
+    comparison: Comparison
+    attributions: tuple[tuple[Commit, ...], ...]
+    commits: tuple[Commit, ...]
+
+
+@dataclass(frozen=True)
+class Changelog:
+    """``phasediff changelog``: release notes of a range over all phases, in phase order."""
+
+    since: Revision
+    until: Revision
+    date: str | None  # the author date of the ``until`` commit
+    phases: tuple[PhaseRelease, ...]
+    commits: tuple[Commit, ...]  # every commit of the range that changed a phase document
+    skipped: tuple[Skipped, ...] = ()
+
+
+# -- revisions and shallow clones -------------------------------------------------
+
+
+SHALLOW_HINT = (
+    "Fetch the full history with `git fetch --unshallow` (in GitHub Actions, set "
+    "`fetch-depth: 0` on actions/checkout)"
+)
+
+
+def resolve_range(repo: Repository, since: str | None, until: str) -> tuple[Revision, Revision]:
+    """Resolve a range, refusing a shallow clone unless the range is all present.
+
+    A shallow clone (CI checkouts by default) lacks the older commits, so a
+    walk from the root would silently start at the cut.  With ``since``
+    given, the walk is exact when ``since`` is present and an ancestor of
+    ``until``; otherwise the message says how to fetch what is missing.
+    """
+    until_sha = repo.resolve(until)
+    if not repo.is_shallow():
+        return Revision(since, None if since is None else repo.resolve(since)), Revision(
+            until, until_sha
+        )
+    if since is None:
+        raise RepositoryError(
+            f"The repository at {repo.root} is a shallow clone, so its history is cut short "
+            f"and phase documents seem to appear from nowhere. {SHALLOW_HINT}, or pass "
+            "--from REV with a revision the clone has."
+        )
+    if not repo.has_commit(since):
+        raise RepositoryError(
+            f"Revision '{since}' is not in this shallow clone ({repo.root}). {SHALLOW_HINT}, "
+            "or fetch the tag (`git fetch --tags`)."
+        )
+    since_sha = repo.resolve(since)
+    try:
+        complete = repo.merge_base(since_sha, until_sha) == since_sha
+    except RepositoryError:
+        complete = False
+    if not complete:
+        raise RepositoryError(
+            f"This shallow clone ({repo.root}) does not hold all the history between "
+            f"'{since}' and '{until}'. {SHALLOW_HINT}."
+        )
+    return Revision(since, since_sha), Revision(until, until_sha)
+
+
+def follow_path(
+    repo: Repository, config: Config, path: str, since_sha: str, until_sha: str
+) -> str | None:
+    """Where the document at ``path`` in ``since_sha`` is in ``until_sha``; None if deleted.
+
+    One ``git log -M`` over the phase-document pathspecs, replayed oldest
+    first: each rename moves the path on, a deletion ends it (unless a later
+    commit adds it back at the same place).
+    """
+    current: str | None = path
+    last = path
+    for entry in reversed(repo.log(pathspecs(config), since_sha, until_sha)):
+        for change in entry.changes:
+            if current is not None and change.old_path == current:
+                if change.status == "R":
+                    current = last = change.new_path or current
+                elif change.status == "D":
+                    current = None
+            elif current is None and change.status == "A" and change.new_path == last:
+                current = last
+    return current
+
+
+# -- the walk ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Version:
+    """One version of a phase document: where, which content, which phase."""
+
+    path: str
+    blob: str
+    phase: str
+
+
+@dataclass(frozen=True)
+class _Pair:
+    """A document change of one commit, before its comparison is known."""
+
+    status: str
+    base: _Version | None
+    head: _Version | None
+    base_rev: str | None
+    head_rev: str
+    age: int  # the commit's position in the log, 0 for the newest
+
+    @property
+    def phase(self) -> str:
+        version = self.head or self.base
+        assert version is not None
+        return version.phase
+
+    @property
+    def lineage(self) -> str:
+        """The document a pair belongs to, for ordering work so that sections repeat."""
+        version = self.head or self.base
+        assert version is not None
+        return version.path
+
+
+@dataclass
+class _Stored:
+    """What the cache keeps per pair of blobs: the changes, the head's parse notes and paths.
+
+    The paths are those the changes were computed under; a later walk that
+    meets the same blobs at other paths (a move) re-labels the changes.
+    """
+
+    changes: tuple[Change, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    introduced: tuple[Diagnostic, ...]
+    base_path: str | None
+    head_path: str | None
+
+
+def options_digest(options: DiffOptions) -> str:
+    """What in the settings changes a diff: rule severities and declared renames."""
+    data = {
+        "severities": {
+            rule: None if severity is None else severity.value
+            for rule, severity in sorted(options.severities.items())
+        },
+        "renames": dict(sorted(options.renames.items())),
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def pair_key(digest: str, base_blob: str | None, head_blob: str | None) -> str:
+    return f"{digest}:{base_blob or '-'}:{head_blob or '-'}"
+
+
+class _Walk:
+    """One history walk: reads, phases, pairs and comparisons, with the caches."""
+
+    def __init__(self, project: Project, progress: Progress | None) -> None:
+        self.repo = project.repo
+        self.config = project.config
+        self.options = project.options
+        self.cache: Cache = project.cache
+        self.chunks: ChunkCache = project.chunks
+        self.progress = progress
+        self.digest = options_digest(self.options)
+        # Texts read, kept as UTF-8 bytes: a str holding one emoji takes four bytes a
+        # character, and a cold walk keeps every version until its pairs are compared.
+        self.texts: dict[str, bytes] = {}
+        self.fields: dict[str, str | None] = {}
+        self.unreadable: dict[str, str] = {}
+        self.skipped: dict[str, Skipped] = {}  # by blob: one line per unreadable version
+        self.documents: collections.OrderedDict[str, PhaseDocument] = collections.OrderedDict()
+        self.candidates: dict[str, bool] = {}
+
+    # -- versions and their phases ---------------------------------------------------
+
+    def candidate(self, path: str) -> bool:
+        found = self.candidates.get(path)
+        if found is None:
+            found = self.candidates[path] = is_candidate(path, self.config)
+        return found
+
+    def candidate_blobs(self, log: Sequence[LogEntry]) -> Iterator[tuple[str, str, str]]:
+        """``(blob, path, commit)`` of every phase-document version ``log`` names."""
+        for entry in log:
+            parent = entry.parents[0] if entry.parents else entry.sha
+            for change in entry.changes:
+                if change.old_blob and change.old_path and self.candidate(change.old_path):
+                    yield change.old_blob, change.old_path, parent
+                if change.new_blob and change.new_path and self.candidate(change.new_path):
+                    yield change.new_blob, change.new_path, entry.sha
+
+    def known_phases(self, log: Sequence[LogEntry]) -> list[str]:
+        """Every phase a version in ``log`` belongs to, in natural order."""
+        seen: dict[str, str] = {}
+        for blob, path, _ in self.candidate_blobs(log):
+            phase = self.fields.get(blob) or phase_from_path(path)
+            if phase is not None and not is_placeholder(phase):
+                seen.setdefault(phase_key(phase), phase)
+        return sorted(seen.values(), key=phase_sort_key)
+
+    def read(self, blob: str, path: str, commit: str) -> bool:
+        """Read ``blob`` (learning its phase); False (and a ``Skipped``) when it cannot be."""
+        if blob in self.texts:
+            return True
+        reason = self.unreadable.get(blob)
+        if reason is None:
+            try:
+                text = load_text(self.repo.read_blob(blob), path, commit[:SHORT_SHA])
+            except MissingObjectError:
+                reason = "object missing (a partial or damaged clone?); `git fetch` restores it"
+            except DocumentError as exc:
+                reason = str(exc)
+            else:
+                self.texts[blob] = text.encode("utf-8")
+                if blob not in self.fields:
+                    self.fields[blob] = phase_from_text(_head(text))
+                    self.cache.put_phase(blob, self.fields[blob])
+                return True
+            self.unreadable[blob] = reason
+        self.skipped.setdefault(blob, Skipped(commit, path, blob, reason))
+        return False
+
+    def text(self, blob: str) -> str:
+        return self.texts[blob].decode("utf-8")
+
+    def prime_fields(self, versions: Iterable[tuple[str, str, str]]) -> list[str]:
+        """Learn what the cache knows of the ``**Phase:**`` fields; return the blobs it does not."""
+        missing = list({blob: None for blob, _, _ in versions if blob not in self.fields})
+        self.fields.update(self.cache.phases(missing))
+        return [blob for blob in missing if blob not in self.fields]
+
+    def load_fields(self, versions: Iterable[tuple[str, str, str]]) -> None:
+        """Learn the ``**Phase:**`` field of every ``(blob, path, commit)``: cache, else read."""
+        wanted = {blob: (path, commit) for blob, path, commit in versions}
+        for blob in self.prime_fields((blob, "", "") for blob in wanted):
+            path, commit = wanted[blob]
+            self.read(blob, path, commit)  # reading records the field
+
+    def version(
+        self, path: str | None, blob: str | None, commit: str, provisional: bool = False
+    ) -> _Version | None:
+        """The phase-document version at ``path``/``blob``, or None if it is none.
+
+        ``provisional`` does not read a blob to learn its phase: such a version
+        is good for computing its comparisons, not yet for showing them.
+        """
+        if path is None or blob is None or not self.candidate(path):
+            return None
+        if blob not in self.fields:
+            if provisional:
+                return _Version(path, blob, phase_from_path(path) or "")
+            if not self.read(blob, path, commit):
+                return None
+        phase = self.fields.get(blob) or phase_from_path(path)
+        if phase is None or is_placeholder(phase):
+            return None
+        return _Version(path, blob, phase)
+
+    def pairs_of(self, entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
+        base_rev = entry.parents[0] if entry.parents else None
+        pairs: list[_Pair] = []
+        for change in entry.changes:
+            if change.old_blob in self.unreadable or change.new_blob in self.unreadable:
+                continue  # a side is unknown: neither a change nor a deletion can be told
+            base = head = None
+            if change.status != "A":
+                parent = base_rev or entry.sha
+                base = self.version(change.old_path, change.old_blob, parent, provisional)
+            if change.status != "D":
+                head = self.version(change.new_path, change.new_blob, entry.sha, provisional)
+            if base is None and head is None:
+                continue
+            pairs.append(_Pair(_status(base, head), base, head, base_rev, entry.sha, age))
+        return pairs
+
+    # -- comparisons ------------------------------------------------------------------
+
+    def compare(self, pairs: Sequence[_Pair]) -> dict[str, _Stored]:
+        """The stored changes of every pair: from the cache, else computed (and cached)."""
+        keys = {self.key(pair): pair for pair in pairs}
+        found: dict[str, _Stored] = {}
+        for key, value in self.cache.pairs(keys).items():
+            if isinstance(value, _Stored):
+                found[key] = value
+        todo = [pair for key, pair in keys.items() if key not in found]
+        # Document order, oldest first: consecutive versions share most of their sections.
+        todo.sort(key=lambda pair: (pair.lineage, -pair.age))
+        keep = self.tips(pairs)
+        if len(todo) >= PARALLEL_MIN_PAIRS and _cpus() > 1:
+            found.update(self.compute_parallel(todo, keep))
+        else:
+            found.update(self.compute_serial(todo, keep))
+        return found
+
+    def key(self, pair: _Pair) -> str:
+        return pair_key(
+            self.digest,
+            pair.base.blob if pair.base else None,
+            pair.head.blob if pair.head else None,
+        )
+
+    def readable(self, pair: _Pair) -> bool:
+        """Read both texts; a pair with an unreadable side is skipped (and reported)."""
+        for version, commit in ((pair.base, pair.base_rev), (pair.head, pair.head_rev)):
+            if version is not None and not self.read(
+                version.blob, version.path, commit or pair.head_rev
+            ):
+                return False
+        return True
+
+    @staticmethod
+    def tips(pairs: Iterable[_Pair]) -> set[str]:
+        """The newest version of each document: the base of the next commit's pair."""
+        newest: dict[str, str] = {}
+        for pair in pairs:  # newest first
+            if pair.head is not None:
+                newest.setdefault(pair.head.path, pair.head.blob)
+        return set(newest.values())
+
+    def document(self, blob: str) -> PhaseDocument:
+        if blob in self.documents:
+            self.documents.move_to_end(blob)
+            return self.documents[blob]
+        doc = self.cache.document(blob)
+        if doc is None:
+            doc = parse_document_cached(self.text(blob), self.chunks)
+        self.documents[blob] = doc
+        if len(self.documents) > DOCUMENT_LRU:
+            self.documents.popitem(last=False)
+        return doc
+
+    def compute_serial(self, todo: Sequence[_Pair], keep: set[str]) -> dict[str, _Stored]:
+        found: dict[str, _Stored] = {}
+        with _frozen_heap() as freeze:
+            for done, pair in enumerate(todo, 1):
+                if not self.readable(pair):
+                    continue
+                base = self.document(pair.base.blob) if pair.base else PhaseDocument()
+                head = self.document(pair.head.blob) if pair.head else PhaseDocument()
+                stored = _diff(base, head, pair, self.options)
+                found[self.key(pair)] = stored
+                self.cache.put_pair(self.key(pair), stored)
+                if done % FREEZE_EVERY == 0:
+                    freeze()
+                if self.progress is not None:
+                    self.progress(done, len(todo))
+        for blob in keep:
+            if blob in self.texts and self.cache.enabled:
+                self.cache.put_document(blob, self.document(blob))
+                for text, chunk in _chunks_of(self.text(blob), self.chunks):
+                    self.cache.put_chunk(chunk_digest(text), chunk)
+        return found
+
+    def compute_parallel(self, todo: Sequence[_Pair], keep: set[str]) -> dict[str, _Stored]:
+        # Few, long runs of one document each keep the workers' section caches warm;
+        # eight per worker still balance the load and move the progress bar.
+        size = max(TASK_PAIRS, -(-len(todo) // (_cpus() * 8)))
+        tasks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        found: dict[str, _Stored] = {}
+        done = 0
+        with _pool() as pool:
+            futures: list[Future[_TaskResult]] = []
+            for task in tasks:
+                # Reading the next task's blobs overlaps with the workers' parsing.
+                task = [pair for pair in task if self.readable(pair)]
+                blobs = {v.blob for pair in task for v in (pair.base, pair.head) if v is not None}
+                payload = _Task(
+                    pairs=list(task),
+                    texts={blob: self.texts[blob] for blob in blobs},
+                    options=self.options,
+                    digest=self.digest,
+                    keep=keep & blobs,
+                    with_cache=self.cache.enabled,
+                )
+                futures.append(pool.submit(_run_task, payload))
+            for future in futures:
+                result = future.result()
+                for key, value in result.pairs:
+                    self.cache.put_pair_pickled(key, value)
+                    found[key] = pickle.loads(value)
+                for blob, value in result.documents:
+                    self.cache.put_document_pickled(blob, value)
+                for digest, chunk in result.chunks:
+                    self.cache.put_chunk(digest, chunk)
+                done += result.count
+                if self.progress is not None:
+                    self.progress(done, len(todo))
+        return found
+
+    def document_change(self, pair: _Pair, stored: _Stored) -> DocumentChange:
+        return DocumentChange(
+            pair.status, pair.phase, self.comparison(pair, stored), stored.introduced
+        )
+
+    def comparison(self, pair: _Pair, stored: _Stored) -> Comparison:
+        base_path = pair.base.path if pair.base else None
+        head_path = pair.head.path if pair.head else None
+        changes = stored.changes
+        if (stored.base_path, stored.head_path) != (base_path, head_path):
+            changes = tuple(
+                replace(
+                    change,
+                    path=base_path if change.path == stored.base_path else head_path,
+                )
+                for change in changes
+            )
+        return Comparison(
+            base=_side(pair.base, pair.base_rev, pair.phase),
+            head=_side(pair.head, pair.head_rev, pair.phase),
+            changes=changes,
+            diagnostics=stored.diagnostics,
+        )
+
+
+def _head(text: str) -> str:
+    """The start of ``text`` that holds its first ``PHASE_FIELD_LINES`` lines (or all of it)."""
+    end = -1
+    for _ in range(PHASE_FIELD_LINES):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[: end + 1]
+
+
+def _status(base: _Version | None, head: _Version | None) -> str:
+    if base is None:
+        return "added"
+    if head is None:
+        return "deleted"
+    return "renamed" if base.path != head.path else "modified"
+
+
+def _side(version: _Version | None, rev: str | None, phase: str) -> Side:
+    if version is None:
+        return Side(phase=phase, rev=rev, path=None, blob=None)
+    return Side(phase=version.phase, rev=rev, path=version.path, blob=version.blob)
+
+
+def _diff(base: PhaseDocument, head: PhaseDocument, pair: _Pair, options: DiffOptions) -> _Stored:
+    base_path = pair.base.path if pair.base else None
+    head_path = pair.head.path if pair.head else None
+    known = {(d.code, d.message) for d in base.diagnostics}
+    introduced = tuple(d for d in head.diagnostics if (d.code, d.message) not in known)
+    if base == head:
+        # Equal models differ only in form (DESIGN.md, "Identity and noise"): no change.
+        return _Stored((), head.diagnostics, introduced, base_path, head_path)
+    base_side = Side(phase=pair.phase, rev=None, path=base_path)
+    head_side = Side(phase=pair.phase, rev=None, path=head_path)
+    comparison = diff_documents(base, head, base_side, head_side, options)
+    return _Stored(comparison.changes, comparison.diagnostics, introduced, base_path, head_path)
+
+
+def _chunks_of(text: str, chunks: ChunkCache) -> Iterator[tuple[str, Any]]:
+    """The parsed chunks of ``text`` that ``chunks`` holds, to keep them across runs."""
+    for chunk_text in chunk_texts(text):
+        parsed = chunks.get(chunk_text)
+        if parsed is not None:
+            yield chunk_text, parsed
+
+
+@contextlib.contextmanager
+def _frozen_heap() -> Iterator[Callable[[], None]]:
+    """Keep the cyclic garbage collector off the long-lived heap while parsing.
+
+    A walk allocates millions of small objects and keeps many (the section
+    cache), so each full collection rescans a growing heap: about a sixth of
+    parse time.  ``gc.freeze`` moves what exists to a generation the collector
+    skips; calling the yielded function every so often freezes what the walk
+    has kept since, and the heap thaws at the end.
+    """
+    gc.freeze()
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+
+
+def _cpus() -> int:
+    with contextlib.suppress(AttributeError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _pool() -> ProcessPoolExecutor:
+    methods = multiprocessing.get_all_start_methods()
+    # fork starts a worker in milliseconds with every module already imported.
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    return ProcessPoolExecutor(max_workers=_cpus(), mp_context=context)
+
+
+# -- worker processes ---------------------------------------------------------------
+
+
+@dataclass
+class _Task:
+    pairs: list[_Pair]
+    texts: dict[str, bytes]
+    options: DiffOptions
+    digest: str
+    keep: set[str]
+    with_cache: bool
+
+
+@dataclass
+class _TaskResult:
+    count: int
+    pairs: list[tuple[str, bytes]] = field(default_factory=list)
+    documents: list[tuple[str, bytes]] = field(default_factory=list)
+    chunks: list[tuple[str, Any]] = field(default_factory=list)
+
+
+# Kept between the tasks a worker process runs: its section cache.
+_WORKER_CHUNKS: dict[str, Any] = {}
+
+
+def _run_task(task: _Task) -> _TaskResult:
+    """Parse and diff one run of pairs in a worker; results come back pickled."""
+    result = _TaskResult(count=len(task.pairs))
+    documents: collections.OrderedDict[str, PhaseDocument] = collections.OrderedDict()
+
+    def document(blob: str) -> PhaseDocument:
+        if blob not in documents:
+            documents[blob] = parse_document_cached(task.texts[blob].decode(), _WORKER_CHUNKS)
+            if len(documents) > DOCUMENT_LRU:
+                documents.popitem(last=False)
+        return documents[blob]
+
+    gc.freeze()  # see _frozen_heap; a worker process ends with the run, so it never thaws
+    for done, pair in enumerate(task.pairs, 1):
+        if done % FREEZE_EVERY == 0:
+            gc.freeze()
+        base = document(pair.base.blob) if pair.base else PhaseDocument()
+        head = document(pair.head.blob) if pair.head else PhaseDocument()
+        stored = _diff(base, head, pair, task.options)
+        base_blob = pair.base.blob if pair.base else None
+        key = pair_key(task.digest, base_blob, pair.head.blob if pair.head else None)
+        result.pairs.append((key, dumps(stored)))
+    if task.with_cache:
+        for blob in sorted(task.keep):
+            text = task.texts[blob].decode("utf-8")
+            doc = parse_document_cached(text, _WORKER_CHUNKS)
+            result.documents.append((blob, dumps(doc)))
+            kept = _chunks_of(text, _WORKER_CHUNKS)
+            result.chunks.extend((chunk_digest(text), chunk) for text, chunk in kept)
+    return result
+
+
+# -- phasediff log ----------------------------------------------------------------
+
+
+def walk_history(
+    project: Project,
+    *,
+    phases: Sequence[str] = (),
+    since: str | None = None,
+    until: str = "HEAD",
+    first_parent: bool = True,
+    max_count: int | None = None,
+    semantic_only: bool = False,
+    progress: Progress | None = None,
+) -> History:
+    """Every commit in ``since..until`` that changed a phase document, newest first.
+
+    ``phases`` keeps the documents of those phases (and commits changing
+    them); ``semantic_only`` drops commits whose changes are all of form;
+    ``max_count`` stops after that many entries.  Versions that cannot be read
+    are listed in ``skipped``; the rest of the history is still reported.
+    """
+    since_rev, until_rev = resolve_range(project.repo, since, until)
+    assert until_rev.sha is not None
+    walk = _Walk(project, progress)
+    log = project.repo.log(pathspecs(project.config), since_rev.sha, until_rev.sha, first_parent)
+    wanted = {phase_key(phase) for phase in phases}
+    # Without a phase to pick, no blob need be read before comparing: versions whose
+    # phase is not cached yet are compared provisionally, read as the work goes.
+    provisional = not phases
+    if phases:
+        walk.load_fields(walk.candidate_blobs(log))
+        _check_phases(phases, walk.known_phases(log), until)
+    else:
+        walk.prime_fields(walk.candidate_blobs(log))
+    entries: list[Entry] = []
+    window = len(log) if max_count is None else max(64, 2 * max_count)
+    start = 0
+    while start < len(log) and (max_count is None or len(entries) < max_count):
+        batch = log[start : start + window]
+        ages = range(start, start + len(batch))
+
+        def chosen(entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
+            return [
+                pair
+                for pair in walk.pairs_of(entry, age, provisional)
+                if not wanted
+                or phase_key(pair.phase) in wanted
+                or (pair.base is not None and phase_key(pair.base.phase) in wanted)
+            ]
+
+        stored = walk.compare(
+            [p for e, age in zip(batch, ages, strict=True) for p in chosen(e, age, provisional)]
+        )
+        pairs_by_entry = [chosen(entry, age) for entry, age in zip(batch, ages, strict=True)]
+        # A version that turned out to be no phase document (a template) makes another pair.
+        stored.update(
+            walk.compare(
+                [p for pairs in pairs_by_entry for p in pairs if walk.key(p) not in stored]
+            )
+        )
+        start += window
+        for entry, pairs in zip(batch, pairs_by_entry, strict=True):
+            documents = tuple(
+                walk.document_change(pair, stored[key])
+                for pair in pairs
+                if (key := walk.key(pair)) in stored
+            )
+            if not documents:
+                continue
+            result = Entry(_commit(entry), _sorted_documents(documents))
+            if semantic_only and not result.semantic:
+                continue
+            entries.append(result)
+            if max_count is not None and len(entries) >= max_count:
+                break
+        window *= 2
+    project.cache.flush()
+    return History(
+        since=since_rev,
+        until=until_rev,
+        phases=tuple(phases),
+        first_parent=first_parent,
+        entries=tuple(entries),
+        skipped=tuple(walk.skipped.values()),
+    )
+
+
+def _check_phases(phases: Sequence[str], known: Sequence[str], until: str) -> None:
+    """A phase no version in the range declares is a typo, not an empty history."""
+    keys = {phase_key(phase) for phase in known}
+    for phase in phases:
+        if phase_key(phase) not in keys:
+            listed = ", ".join(known) or "none"
+            raise UnknownPhaseError(
+                f"Phase '{phase}' has no document in the history of {until}. "
+                f"Phases found: {listed}."
+            )
+
+
+def _commit(entry: LogEntry) -> Commit:
+    return Commit(
+        sha=entry.sha,
+        parents=entry.parents,
+        author=entry.author_name,
+        email=entry.author_email,
+        date=entry.date,
+        subject=entry.subject,
+    )
+
+
+def _sorted_documents(documents: tuple[DocumentChange, ...]) -> tuple[DocumentChange, ...]:
+    if len(documents) < 2:
+        return documents
+    return tuple(
+        sorted(
+            documents,
+            key=lambda d: (phase_sort_key(d.phase), d.comparison.head.path or "", d.status),
+        )
+    )
+
+
+# -- phasediff changelog -------------------------------------------------------------
+
+
+def build_changelog(
+    project: Project,
+    *,
+    since: str,
+    until: str = "HEAD",
+    first_parent: bool = True,
+    progress: Progress | None = None,
+) -> Changelog:
+    """Release notes for ``since..until`` over all phases, changes attributed to commits."""
+    history = walk_history(
+        project, since=since, until=until, first_parent=first_parent, progress=progress
+    )
+    assert history.since.sha is not None and history.until.sha is not None
+    base_refs = _refs_by_phase(project, since)
+    head_refs = _refs_by_phase(project, until)
+    chronological = list(reversed(history.entries))
+    releases: list[PhaseRelease] = []
+    for key in sorted(base_refs.keys() | head_refs.keys(), key=_phase_order(base_refs, head_refs)):
+        base_ref, head_ref = base_refs.get(key), head_refs.get(key)
+        phase = (head_ref or base_ref or _never()).phase
+        base_doc = project.load(base_ref)[1] if base_ref else PhaseDocument()
+        head_doc = project.load(head_ref)[1] if head_ref else PhaseDocument()
+        comparison = diff_documents(
+            base_doc,
+            head_doc,
+            _ref_side(base_ref, since, phase),
+            _ref_side(head_ref, until, phase),
+            project.options,
+        )
+        touching = [
+            (entry, document)
+            for entry in chronological
+            for document in entry.documents
+            if phase_key(document.phase) == key
+            or phase_key(document.comparison.base.phase or "") == key
+        ]
+        status = "added" if base_ref is None else "removed" if head_ref is None else "changed"
+        if status == "changed" and not comparison.changes:
+            status = "unchanged"
+        releases.append(
+            PhaseRelease(
+                phase=phase,
+                name=(head_doc if head_ref else base_doc).overview.name,
+                status=status,
+                comparison=comparison,
+                attributions=tuple(attribute(change, touching) for change in comparison.changes),
+                commits=_unique(_commit_of(entry) for entry, _ in touching),
+            )
+        )
+    project.cache.flush()
+    return Changelog(
+        since=history.since,
+        until=history.until,
+        date=_date_of(project.repo, history),
+        phases=tuple(releases),
+        commits=_unique(entry.commit for entry in chronological),
+        skipped=history.skipped,
+    )
+
+
+def attribute(
+    change: Change, touching: Sequence[tuple[Entry, DocumentChange]]
+) -> tuple[Commit, ...]:
+    """The commits whose own changes brought ``change`` about, oldest first.
+
+    A commit counts when it changed the same entity (section and key) and,
+    for a change of one field, that field, a field inside it or the entity
+    as a whole.  Without such a commit, the commits that changed the same
+    section count; without those, none does.
+    """
+    exact: list[Commit] = []
+    related: list[Commit] = []
+    keys = _keys(change)
+    for entry, document in touching:
+        for own in document.comparison.changes:
+            if own.section != change.section:
+                continue
+            related.append(entry.commit)
+            if keys & _keys(own) and _fields_meet(change.field, own.field):
+                exact.append(entry.commit)
+                break
+    return _unique(exact or related)
+
+
+def _keys(change: Change) -> set[str]:
+    keys = {change.key.casefold()}
+    for value in (change.old, change.new):
+        if change.kind.value == "renamed" and isinstance(value, str):
+            keys.add(value.casefold())
+    return keys
+
+
+def _fields_meet(wanted: str | None, own: str | None) -> bool:
+    if wanted is None or own is None or wanted == own:
+        return True
+    return own.startswith(wanted + ".") or wanted.startswith(own + ".")
+
+
+def _unique(commits: Iterable[Commit]) -> tuple[Commit, ...]:
+    seen: dict[str, Commit] = {}
+    for commit in commits:
+        seen.setdefault(commit.sha, commit)
+    return tuple(seen.values())
+
+
+def _commit_of(entry: Entry) -> Commit:
+    return entry.commit
+
+
+def _refs_by_phase(project: Project, rev: str) -> dict[str, DocumentRef]:
+    refs = project.refs(rev)
+    found: dict[str, DocumentRef] = {}
+    for ref in refs:
+        key = phase_key(ref.phase)
+        if key not in found:
+            found[key] = find_phase(refs, ref.phase, rev)  # a phase two documents claim is an error
+    return found
+
+
+def _phase_order(
+    base: dict[str, DocumentRef], head: dict[str, DocumentRef]
+) -> Callable[[str], tuple[Any, ...]]:
+    def order(key: str) -> tuple[Any, ...]:
+        ref = head.get(key) or base.get(key)
+        return phase_sort_key(ref.phase if ref else key)
+
+    return order
+
+
+def _ref_side(ref: DocumentRef | None, rev: str, phase: str) -> Side:
+    if ref is None:
+        return Side(phase=phase, rev=rev, path=None, blob=None)
+    return Side(phase=ref.phase, rev=rev, path=ref.path, blob=ref.blob)
+
+
+def _date_of(repo: Repository, history: History) -> str | None:
+    """The author date of the ``until`` commit (one short ``git log`` when no entry has it)."""
+    for entry in history.entries:
+        if entry.commit.sha == history.until.sha:
+            return entry.commit.date
+    assert history.until.sha is not None
+    found = repo.log([], None, history.until.sha, max_count=1)
+    return found[0].date if found else None
+
+
+def _never() -> DocumentRef:
+    raise AssertionError("a phase key comes from a ref")
+
+
+# -- one phase at two revisions --------------------------------------------------------
+
+
+def find_or_follow(
+    project: Project, phase: str, rev: str | None, other: DocumentRef | None, other_rev: str | None
+) -> DocumentRef | None:
+    """Phase ``phase``'s document at ``rev`` (None: working tree), or None if it has none.
+
+    When no document there declares the phase but ``other`` (the same phase
+    at an earlier revision) does, the document is followed through renames
+    from ``other_rev`` to ``rev``: a document moved to a path that no longer
+    names its phase is still the same document.
+    """
+    try:
+        return project.find(phase, rev)
+    except UnknownPhaseError:
+        pass
+    if other is None or other_rev is None:
+        return None
+    repo = project.repo
+    target = "HEAD" if rev is None else rev
+    try:
+        path = follow_path(
+            repo, project.config, other.path, repo.resolve(other_rev), repo.resolve(target)
+        )
+    except PhasediffError:
+        return None
+    if path is None:
+        return None
+    if rev is None and not (repo.root / path).is_file():
+        return None
+    return DocumentRef(phase=other.phase, path=path, rev=rev, blob=None)
+
+
+__all__ = [
+    "Changelog",
+    "Commit",
+    "DocumentChange",
+    "Entry",
+    "History",
+    "PhaseRelease",
+    "Revision",
+    "Skipped",
+    "attribute",
+    "build_changelog",
+    "find_or_follow",
+    "follow_path",
+    "resolve_range",
+    "walk_history",
+]

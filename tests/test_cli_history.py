@@ -1,0 +1,260 @@
+"""``phasediff log`` and ``phasediff changelog`` as a user runs them: stdout, stderr, exit codes.
+
+Golden files pin the demo repository's output; regenerate them with
+``PHASEDIFF_UPDATE_GOLDEN=1 pytest tests/test_cli_history.py`` and read the
+diff before committing it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner, Result
+
+from phasediff.cli import main
+from phasediff.cli.history import progress_bar
+
+if TYPE_CHECKING:
+    from tests.conftest import GitRepoBuilder
+
+GOLDEN = Path(__file__).parent / "golden" / "history"
+TEMPLATE = Path(__file__).resolve().parents[1] / "src" / "phasediff" / "templates"
+
+
+def invoke(repo: Path, *args: str, cache: Path | None = None) -> Result:
+    """Run a command on ``repo``, its cache in ``cache`` (never in the shared demo's .git)."""
+    cache_args = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
+    if args[0] not in ("log", "changelog"):
+        cache_args = []  # the diff command keeps no cache
+    return CliRunner().invoke(
+        main, [*args, *cache_args, "--repo", str(repo)], env={"NO_COLOR": "1"}
+    )
+
+
+def explain(result: Result) -> str:
+    return f"exit={result.exit_code}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("PHASEDIFF_UPDATE_GOLDEN") or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    assert text == path.read_text(encoding="utf-8")
+
+
+# -- golden files ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("markdown", "md"), ("text", "txt"), ("json", "json")])
+def test_changelog_of_the_demo_from_first_to_last_tag(
+    demo_repo: Path, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    result = invoke(
+        demo_repo, "changelog", "--from", "v1.0", "--to", "v3.0", "--format", fmt, cache=tmp_path
+    )
+    assert result.exit_code == 0, explain(result)
+    assert result.stderr == ""
+    golden(f"changelog-v1.0-v3.0.{suffix}", result.stdout)
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md"), ("json", "json")])
+def test_log_of_phase_2_in_the_demo(demo_repo: Path, fmt: str, suffix: str) -> None:
+    result = invoke(demo_repo, "log", "2", "--format", fmt)
+    assert result.exit_code == 0, explain(result)
+    assert result.stderr == ""  # no progress bar and no warning off a terminal
+    golden(f"log-phase-2.{suffix}", result.stdout)
+
+
+def test_log_json_nests_change_records_under_commits(demo_repo: Path, tmp_path: Path) -> None:
+    result = invoke(demo_repo, "log", "--format", "json", cache=tmp_path)
+    assert result.exit_code == 0, explain(result)
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 1 and data["skipped"] == []
+    assert data["range"]["to"] == "HEAD" and data["first_parent"] is True
+    first = data["entries"][-1]
+    assert first["commit"]["subject"].startswith("Add architecture template and phase 1")
+    document = first["documents"][0]
+    assert (document["phase"], document["status"]) == ("1", "added")
+    assert document["base"]["path"] is None
+    assert document["head"]["path"] == "docs/phase-1/ARCHITECTURE.md"
+    reflow = next(e for e in data["entries"] if "reflow" in e["commit"]["subject"])
+    assert reflow["semantic"] is False and reflow["documents"][0]["changes"] == []
+    # The warm run prints the same document.
+    assert invoke(demo_repo, "log", "--format", "json", cache=tmp_path).stdout == result.stdout
+
+
+def test_semantic_only_and_max_count(demo_repo: Path) -> None:
+    result = invoke(demo_repo, "log", "2", "--semantic-only", "-n", "5")
+    assert result.exit_code == 0, explain(result)
+    assert "reflow" not in result.stdout
+    assert result.stdout.count("\ncommit ") + result.stdout.startswith("commit ") == 3
+
+
+# -- changelog files and templates ---------------------------------------------------------------
+
+EXISTING = (
+    "# Changelog\r\n"
+    "\r\n"
+    "Architecture release notes.\r\n"
+    "\r\n"
+    "## v1.0 (2026-02-20)\r\n"
+    "\r\n"
+    "- First release, caf\xe9 \udcff kept as written\r\n"
+)
+
+
+def test_prepend_keeps_the_rest_byte_for_byte(demo_repo: Path, tmp_path: Path) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    original = EXISTING.encode("utf-8", "surrogateescape")
+    changelog.write_bytes(original)
+    args = ("changelog", "--from", "v1.0", "--to", "v3.0", "--prepend", str(changelog))
+    result = invoke(demo_repo, *args, cache=tmp_path / "cache")
+    assert result.exit_code == 0, explain(result)
+    assert result.stdout == ""
+    assert f"Added v3.0 (2026-07-10) to {changelog}" in result.stderr
+    updated = changelog.read_bytes()
+    head, _, rest = original.partition(b"## v1.0")
+    assert updated.startswith(head + b"## v3.0 (2026-07-10)\r\n")
+    assert updated.endswith(b"\r\n\r\n## v1.0" + rest)
+    section = updated[len(head) : len(updated) - len(rest) - len(b"## v1.0")]
+    assert b"\n" not in section.replace(b"\r\n", b"")  # the file's CRLF, throughout
+    # Again: the section is there already, so nothing changes.
+    again = invoke(demo_repo, *args, cache=tmp_path / "cache")
+    assert again.exit_code == 0, explain(again)
+    assert "left unchanged" in again.stderr
+    assert changelog.read_bytes() == updated
+
+
+def test_prepend_creates_a_missing_file(demo_repo: Path, tmp_path: Path) -> None:
+    changelog = tmp_path / "NEW.md"
+    result = invoke(demo_repo, "changelog", "--from", "v2.0", "--prepend", str(changelog))
+    assert result.exit_code == 0, explain(result)
+    assert changelog.read_text(encoding="utf-8").startswith("## Unreleased\n")
+
+
+def test_template_renders_the_json_data(demo_repo: Path, tmp_path: Path) -> None:
+    example = TEMPLATE / "changelog.md.j2"
+    result = invoke(
+        demo_repo, "changelog", "--from", "v1.0", "--to", "v3.0", "--template", str(example)
+    )
+    assert result.exit_code == 0, explain(result)
+    assert result.stdout.startswith("## v3.0 (2026-07-10)\n")
+    assert "- Phase 3: Distributed Tracing added (" in result.stdout
+    assert "**Breaking:** Env var PROMTAIL\\_LOKI\\_URL became required (8b879e9)" in (
+        result.stdout.replace("PROMTAIL_LOKI_URL", "PROMTAIL\\_LOKI\\_URL")
+    )
+    mine = tmp_path / "mine.j2"
+    mine.write_text("{{ from.rev }}..{{ to.rev }}: {{ phases | length }} phases\n", "utf-8")
+    custom = invoke(demo_repo, "changelog", "--from", "v1.0", "--template", str(mine))
+    assert custom.stdout == "v1.0..HEAD: 4 phases\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("{% for x in %}", "Error: Template bad.j2, line 1: "),
+        ("{{ no_such_thing }}", "Error: Template bad.j2 failed: 'no_such_thing' is undefined."),
+        ("{{ ''.__class__.__mro__ }}", "Error: Template bad.j2 failed: "),
+    ],
+    ids=["syntax", "undefined", "sandboxed"],
+)
+def test_a_bad_template_is_one_line_and_exit_3(
+    demo_repo: Path, tmp_path: Path, source: str, message: str
+) -> None:
+    bad = tmp_path / "bad.j2"
+    bad.write_text(source, encoding="utf-8")
+    result = invoke(demo_repo, "changelog", "--from", "v2.0", "--template", str(bad))
+    assert result.exit_code == 3, explain(result)
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+    assert result.stdout == ""
+
+
+def test_template_and_format_exclude_each_other(demo_repo: Path) -> None:
+    result = invoke(
+        demo_repo, "changelog", "--from", "v2.0", "--format", "json", "--template", __file__
+    )
+    assert result.exit_code == 2, explain(result)
+
+
+# -- one phase across revisions ------------------------------------------------------------------
+
+
+def test_phase_at_rev_on_either_side(demo_repo: Path) -> None:
+    long = invoke(demo_repo, "3", "--from", "v2.0", "--to", "HEAD", "--format", "json")
+    assert long.exit_code == 0, explain(long)
+    data = json.loads(long.stdout)
+    assert data["base"]["path"] is None  # phase 3 did not exist at v2.0: all of it is new
+    assert {c["kind"] for c in data["changes"]} >= {"added"}
+    short = invoke(demo_repo, "3@v2.0", "3@HEAD", "--format", "json")
+    assert json.loads(short.stdout)["changes"] == data["changes"]
+    across = invoke(demo_repo, "2@v1.0", "3", "--format", "json")
+    assert across.exit_code == 0, explain(across)
+    assert json.loads(across.stdout)["base"]["rev"] == "v1.0"
+
+
+# -- errors and warnings -------------------------------------------------------------------------
+
+
+def test_a_shallow_clone_says_what_to_do(demo_repo: Path, tmp_path: Path) -> None:
+    from tests.conftest import GitRepoBuilder
+
+    clone = GitRepoBuilder(demo_repo, init=False).clone(tmp_path / "ci", depth=1)
+    result = invoke(clone.root, "log")
+    assert result.exit_code == 3, explain(result)
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "git fetch --unshallow" in result.stderr and "fetch-depth: 0" in result.stderr
+    changelog = invoke(clone.root, "changelog", "--from", "v2.0")
+    assert changelog.exit_code == 3, explain(changelog)
+    assert "shallow" in changelog.stderr
+
+
+def test_unknown_phase_is_an_error(demo_repo: Path) -> None:
+    result = invoke(demo_repo, "log", "7")
+    assert result.exit_code == 3, explain(result)
+    assert result.stderr == (
+        "Error: Phase '7' has no document in the history of HEAD. Phases found: 1, 2, 3, 4.\n"
+    )
+
+
+def test_a_missing_object_is_a_warning_and_listed(git_repo: GitRepoBuilder) -> None:
+    doc = "docs/phase-1/ARCHITECTURE.md"
+    for status in ("Planned", "In Progress", "Complete"):
+        git_repo.write(doc, f"# Phase 1 Architecture\n\n**Phase:** 1\n**Status:** {status}\n")
+        git_repo.commit(f"phase 1 {status}")
+    lost = git_repo.blob("HEAD~2", doc)
+    (git_repo.root / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    result = invoke(git_repo.root, "log", "--format", "json")
+    assert result.exit_code == 0, explain(result)
+    assert result.stderr == (
+        f"Warning: skipped {doc} at {git_repo.rev_parse('HEAD~2')[:7]}: object missing "
+        "(a partial or damaged clone?); `git fetch` restores it\n"
+    )
+    data = json.loads(result.stdout)
+    assert [s["blob"] for s in data["skipped"]] == [lost]
+    assert [e["commit"]["subject"] for e in data["entries"]] == ["phase 1 Complete"]
+
+
+def test_a_progress_bar_only_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress_bar("Comparing") as update:
+        for done in range(1, 501):
+            update(done, 500)
+    assert "Comparing" in terminal.getvalue()
+    quiet = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    with progress_bar("Comparing") as update:
+        for done in range(1, 501):
+            update(done, 500)
+    assert quiet.getvalue() == ""
