@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -221,3 +223,11 @@ def test_help_and_rules() -> None:
         line.startswith("component-removed ") and "breaking" in line
         for line in rules.stdout.splitlines()
     )
+
+
+def test_output_to_a_device_writes_to_it_and_leaves_it_a_device(demo_repo: Path) -> None:
+    before = os.stat(os.devnull)
+    result = invoke(demo_repo, "2", "3", "--output", os.devnull)
+    assert result.exit_code == 0, explain(result)
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev

@@ -78,12 +78,17 @@ def use_color(choice: str) -> bool:
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Print to stdout, or replace ``output`` atomically: never a half-written file."""
+    """Print to stdout, or replace the file ``output`` atomically: never a half-written file."""
     if output is None:
         click.echo(text, nl=False)
         return
     output = output.resolve()
     try:
+        if output.exists() and not output.is_file():
+            # A device or a pipe (-o /dev/null, -o /dev/stderr) is written to, never replaced.
+            with output.open("w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+            return
         output.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(
             "w", encoding="utf-8", newline="\n", dir=output.parent, delete=False, suffix=".tmp"
