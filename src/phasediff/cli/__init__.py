@@ -32,8 +32,21 @@ from phasediff.render import Format, render_comparison
 from phasediff.render.show import show_json, show_text
 from phasediff.rules import RULES
 
+# Commands that live in their own modules, imported when used: one line each.
+LAZY_COMMANDS = {
+    "log": "phasediff.cli.history:log_command",
+    "changelog": "phasediff.cli.history:changelog_command",
+    "check": "phasediff.cli.check:check_command",
+    "comment": "phasediff.cli.ci:comment_command",
+    "accept": "phasediff.cli.ci:accept_command",
+}
 
-@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+
+@click.group(
+    cls=DefaultGroup,
+    lazy=LAZY_COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="phasediff")
 def main() -> None:
     """Architectural drift between phase architecture documents, across phases and git history.
@@ -242,19 +255,3 @@ def rules_command() -> None:
             f"{rule.id.ljust(width)}  {rule.severity.value:<8}  {rule.section:<16}  "
             f"{rule.description}"
         )
-
-
-# Commands that live in their own modules register here, one line each.
-from phasediff.cli.ci import accept_command, comment_command  # noqa: E402
-
-main.add_command(comment_command)
-main.add_command(accept_command)
-
-from phasediff.cli.check import check_command  # noqa: E402
-
-main.add_command(check_command)
-
-from phasediff.cli.history import changelog_command, log_command  # noqa: E402
-
-main.add_command(log_command)
-main.add_command(changelog_command)

@@ -6,11 +6,12 @@ The CLI is the only package that imports click.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,13 +30,33 @@ EXIT_CODES_HELP = (
 
 
 class DefaultGroup(click.Group):
-    """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``."""
+    """``phasediff 2 3`` means ``phasediff diff 2 3``: an unknown first word goes to ``diff``.
+
+    Commands named in ``lazy`` (``name -> "module:attribute"``) are imported only
+    when run or listed, so ``phasediff log`` does not pay for the HTTP client.
+    """
+
+    def __init__(self, *args: Any, lazy: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args:
             click.echo(ctx.get_help())
             ctx.exit(0)
-        if args[0] not in self.commands and args[0] not in ("--help", "-h", "--version"):
+        known = args[0] in self.commands or args[0] in self.lazy
+        if not known and args[0] not in ("--help", "-h", "--version"):
             args = ["diff", *args]
         return super().parse_args(ctx, args)
 
