@@ -9,6 +9,7 @@ that introduces it (``**Configuration:**`` before a YAML block).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, is_dataclass, replace
@@ -65,8 +66,13 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
-    """Parse YAML safely: ``(data, error message, 0-based error line within the block)``."""
+    """Parse YAML safely: ``(data, error message, 0-based error line within the block)``.
+
+    Cached by text: a configuration block recurs unchanged across most versions of
+    a document.  Callers only read the data, never change it.
+    """
     try:
         return yaml.load(text, Loader=_Loader), None, None
     except yaml.YAMLError as exc:

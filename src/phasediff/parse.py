@@ -10,6 +10,7 @@ is reported as a diagnostic, so a parser miss never looks like a deletion.
 from __future__ import annotations
 
 import colorsys
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -112,6 +113,7 @@ _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[ivx]+\.)\s+")
 _COMPONENT_TITLE = re.compile(r"^(?:component|コンポーネント)\s*[\w.-]*\s*[:：]\s*(.+)$", re.I)
 
 
+@functools.lru_cache(maxsize=8192)
 def _title_key(title: str) -> str:
     text = strip_symbols(plain(title).replace("：", ":")).casefold()
     return _NUMBERING.sub("", text).strip()
