@@ -31,6 +31,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/parse.py
+	$(BIN)/python benchmarks/history.py
 
 clean:
 	rm -rf .demo $(VENV) .pytest_cache .mypy_cache .ruff_cache
