@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 
 from phasediff.check import CHECK_RULES
 from phasediff.cli import main
+from tests.test_parse import TEMPLATE
 
 if TYPE_CHECKING:
     from tests.conftest import GitRepoBuilder
@@ -166,11 +167,7 @@ def test_no_documents_is_a_runtime_error(git_repo: GitRepoBuilder) -> None:
 def test_the_template_is_never_checked(git_repo: GitRepoBuilder) -> None:
     git_repo.write("pyproject.toml", '[tool.phasediff]\nglobs = ["docs/**/*.md"]\nexclude = []\n')
     git_repo.write("docs/phase-1/ARCHITECTURE.md", _case("dates-out-of-order", "good.md"))
-    template = Path(__file__).resolve().parents[2] / "shared" / "template"
-    git_repo.write(
-        "docs/phase-1/ARCHITECTURE-TEMPLATE.md",
-        (template / "ARCHITECTURE-TEMPLATE.md").read_text(encoding="utf-8"),
-    )
+    git_repo.write("docs/phase-1/ARCHITECTURE-TEMPLATE.md", TEMPLATE.read_text(encoding="utf-8"))
     result = check(git_repo.root, "--format", "json")
     data = json.loads(result.stdout)
     assert [doc["path"] for doc in data["documents"]] == ["docs/phase-1/ARCHITECTURE.md"]

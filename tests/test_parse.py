@@ -10,7 +10,19 @@ from phasediff.model import Legend, PhaseDocument, Status
 from phasediff.parse import classify_title, legend_of_colour, parse_document, parse_mermaid
 from phasediff.text import is_placeholder, parse_duration, parse_status
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "shared" / "template" / "ARCHITECTURE-TEMPLATE.md"
+_SHARED_TEMPLATE = (
+    Path(__file__).resolve().parents[2] / "shared" / "template" / "ARCHITECTURE-TEMPLATE.md"
+)
+# The team's template; the demo carries a byte-identical copy for machines without ../shared.
+TEMPLATE = (
+    _SHARED_TEMPLATE
+    if _SHARED_TEMPLATE.exists()
+    else Path(__file__).resolve().parents[1]
+    / "fixtures"
+    / "demo"
+    / "files"
+    / "ARCHITECTURE-TEMPLATE.md"
+)
 
 TEMPLATE_STYLE = """\
 # Phase 3 Architecture: Distributed Tracing
