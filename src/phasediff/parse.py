@@ -119,6 +119,7 @@ def _title_key(title: str) -> str:
     return _NUMBERING.sub("", text).strip()
 
 
+@functools.lru_cache(maxsize=8192)
 def classify_title(title: str) -> str | None:
     """The typed section kind a heading's title names, or None."""
     key = _title_key(title)
@@ -375,7 +376,25 @@ def _clean_label(label: str) -> str:
 
 
 def parse_mermaid(text: str, first_line: int) -> Diagram:
-    """Nodes, edges and legend classes of a mermaid flowchart (other kinds keep only text)."""
+    """Nodes, edges and legend classes of a mermaid flowchart (other kinds keep only text).
+
+    A diagram recurs unchanged across versions while the text above it moves,
+    so it is parsed once per text and its line numbers re-based.
+    """
+    diagram = _parse_mermaid_at_zero(text)
+    if first_line == 0:
+        return diagram
+    return replace(
+        diagram,
+        nodes=tuple(replace(node, line=node.line + first_line) for node in diagram.nodes),
+        edges=tuple(replace(edge, line=edge.line + first_line) for edge in diagram.edges),
+        line=first_line,
+    )
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_mermaid_at_zero(text: str) -> Diagram:
+    first_line = 0
     labels: dict[str, tuple[str, int]] = {}
     edges: dict[tuple[str, str, str], Edge] = {}
     styles: dict[str, Legend] = {}
