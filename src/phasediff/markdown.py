@@ -42,10 +42,14 @@ _QUOTE_MARKERS = re.compile(r"^\s*(?:>\s?)*")
 _T = TypeVar("_T")
 
 
+# Whitespace (anything str.isspace calls so) at the end of a line, newline excepted.
+_TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
+
+
 def normalise_source(text: str) -> str:
     """CRLF and CR to LF, BOM and trailing whitespace dropped: form that never matters."""
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    return _TRAILING_SPACE.sub("", text)
 
 
 def split_field(line: str) -> tuple[str, str] | None:

@@ -185,6 +185,7 @@ _PLACEHOLDERS = (
 )
 
 
+@functools.lru_cache(maxsize=65536)
 def is_placeholder(value: str | None) -> bool:
     """True for the unfilled template's placeholders (``[Phase Name]``, ``YYYY-MM-DD``, ``X%``)."""
     if value is None:
