@@ -190,9 +190,25 @@ def _check_items(items: Iterable[ListItem], group: str = "") -> tuple[CheckItem,
     return tuple(sorted(result, key=lambda item: (item.group.casefold(), item.key)))
 
 
+def _partition_colon(text: str) -> tuple[str, str, str]:
+    """``str.partition(":")`` at the first colon outside parentheses and brackets.
+
+    ``Alloy takes over (labels unchanged: job, unit)`` has no label of its own.
+    """
+    depth = 0
+    for index, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(depth - 1, 0)
+        elif char == ":" and depth == 0:
+            return text[:index], ":", text[index + 1 :]
+    return text, "", ""
+
+
 def _split_label(text: str) -> tuple[str, str]:
     """``Connects to: Prometheus`` -> ``("connects to", "Prometheus")``; else ``("", text)``."""
-    head, sep, tail = text.partition(":")
+    head, sep, tail = _partition_colon(text)
     if not sep or len(head) > 60:
         return "", text
     return head.strip().casefold(), tail.strip()
@@ -210,7 +226,7 @@ def _split_list(value: str) -> tuple[str, ...]:
 def _named(items: Iterable[ListItem]) -> tuple[NamedItem, ...]:
     named: dict[str, NamedItem] = {}
     for item in _items(items):
-        name, sep, description = item.text.partition(":")
+        name, sep, description = _partition_colon(item.text)
         if not sep:
             name, description = item.text, ""
         name = name.strip()
