@@ -13,11 +13,13 @@ import click
 
 from phasediff import __version__
 from phasediff.accept import acknowledge, fingerprint_lines, load_accept_file
-from phasediff.changes import Comparison, Severity, Side
+from phasediff.changes import Comparison, Side
 from phasediff.cli.common import (
     EXIT_CODES_HELP,
     DefaultGroup,
     color_option,
+    fail_on_option,
+    format_option,
     gate,
     output_option,
     repo_option,
@@ -73,24 +75,11 @@ def main() -> None:
     default=None,
     help="With one PHASE: the head revision (default: working tree).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in Format]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(f.value for f in Format)
 @output_option
 @color_option
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any change.")
-@click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity]),
-    default=None,
-    help="Exit 1 when a change at or above this severity exists (changes acknowledged in the "
-    "accept file excepted).",
-)
+@fail_on_option
 @click.option(
     "--print-fingerprints",
     is_flag=True,
@@ -214,14 +203,7 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
 @click.option(
     "--rev", default=None, help="Read the document at this revision (default: working tree)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(["text", "json"])
 @output_option
 @color_option
 @repo_option

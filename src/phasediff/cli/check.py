@@ -9,6 +9,7 @@ import click
 from phasediff.check import CheckedDocument, check_phases, is_template_path
 from phasediff.cli.common import (
     color_option,
+    format_option,
     output_option,
     repo_option,
     run_command,
@@ -33,12 +34,8 @@ CHECK_EXIT_CODES = (
 @click.option(
     "--rev", default=None, help="Check the documents at this revision (default: working tree)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in CheckFormat]),
-    default="text",
-    show_default=True,
+@format_option(
+    (f.value for f in CheckFormat),
     help="Output format: text, json (with schema_version) or github (annotations).",
 )
 @output_option

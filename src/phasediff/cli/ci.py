@@ -9,7 +9,13 @@ import click
 
 from phasediff.accept import Acceptance, add_entries, check_fingerprint, load_accept_file
 from phasediff.changes import Severity
-from phasediff.cli.common import gate, run_command, write_output, write_step_summary
+from phasediff.cli.common import (
+    fail_on_option,
+    gate,
+    run_command,
+    write_output,
+    write_step_summary,
+)
 from phasediff.comment import (
     Action,
     CommentOptions,
@@ -47,12 +53,6 @@ checkout_option = click.option(
     default=Path("."),
     show_default=True,
     help="The local git checkout holding both commits (clone with fetch-depth: 0).",
-)
-fail_on_option = click.option(
-    "--fail-on",
-    type=click.Choice([s.value for s in Severity]),
-    default=None,
-    help="Exit 1 when an unacknowledged change at or above this severity exists.",
 )
 
 

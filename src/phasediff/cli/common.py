@@ -157,6 +157,28 @@ def gate(changes: Iterable[Change], *, exit_code: bool, fail_on: str | None) -> 
     return EXIT_OK
 
 
+fail_on_option = click.option(
+    "--fail-on",
+    type=click.Choice([s.value for s in Severity]),
+    default=None,
+    help="Exit 1 when an unacknowledged change at or above this severity exists.",
+)
+
+
+def format_option(
+    choices: Iterable[str], default: str = "text", help: str = "Output format."
+) -> Callable[[F], F]:
+    """``--format`` with a command's own choices; the value arrives as ``fmt``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(list(choices)),
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
 repo_option = click.option(
     "--repo",
     "repo_path",

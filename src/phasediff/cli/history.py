@@ -14,6 +14,7 @@ import click
 
 from phasediff.cli.common import (
     color_option,
+    format_option,
     output_option,
     repo_option,
     run_command,
@@ -126,14 +127,7 @@ def _warn_skipped(messages: list[str]) -> None:
     help="Follow only the first parent of merges (each merge carries its branch's changes), "
     "or list the commits of merged branches too.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in LogFormat]),
-    default="text",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(f.value for f in LogFormat)
 @output_option
 @color_option
 @cache_options
@@ -187,14 +181,7 @@ def log_command(
 @click.option(
     "--to", "until", default="HEAD", show_default=True, help="The release (tag or revision)."
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice([f.value for f in ChangelogFormat]),
-    default="markdown",
-    show_default=True,
-    help="Output format.",
-)
+@format_option((f.value for f in ChangelogFormat), default="markdown")
 @click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
