@@ -72,6 +72,16 @@ def test_log_of_phase_2_in_the_demo(demo_repo: Path, fmt: str, suffix: str) -> N
     golden(f"log-phase-2.{suffix}", result.stdout)
 
 
+@pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("markdown", "md"), ("json", "json")])
+def test_a_cached_log_prints_the_same_cold_and_warm(
+    demo_repo: Path, tmp_path: Path, fmt: str, suffix: str
+) -> None:
+    for _ in ("cold", "warm"):
+        result = invoke(demo_repo, "log", "2", "--format", fmt, cache=tmp_path)
+        assert result.exit_code == 0, explain(result)
+        assert result.stdout == (GOLDEN / f"log-phase-2.{suffix}").read_text(encoding="utf-8")
+
+
 def test_log_json_nests_change_records_under_commits(demo_repo: Path, tmp_path: Path) -> None:
     result = invoke(demo_repo, "log", "--format", "json", cache=tmp_path)
     assert result.exit_code == 0, explain(result)

@@ -19,10 +19,12 @@ from phasediff.history import (
     History,
     build_changelog,
     follow_path,
+    render_history,
     walk_history,
 )
 from phasediff.parse import parse_document_cached
 from phasediff.project import Project, Spec
+from phasediff.render.log import LogFormat, entry_renderer, render_log
 
 if TYPE_CHECKING:
     from tests.conftest import GitRepoBuilder
@@ -435,6 +437,112 @@ def test_progress_is_reported_while_comparing(
     seen: list[tuple[int, int]] = []
     walk_history(open_project(logging_repo, cache=False), progress=lambda d, t: seen.append((d, t)))
     assert seen and seen[-1][0] == seen[-1][1]
+
+
+# -- rendered entries and the cached walk ----------------------------------------------------
+
+
+def rendered(project: Project, fmt: LogFormat, **options: Any) -> str:
+    """``phasediff log``'s output as the CLI makes it: entries rendered, and cached."""
+    history = render_history(project, entry_renderer(fmt), **options)
+    return render_log(history, fmt)
+
+
+def fresh(builder: GitRepoBuilder, fmt: LogFormat, **options: Any) -> str:
+    """The same output with no cache at all, from whole entries."""
+    project = Project.open(builder.root)
+    try:
+        return render_log(walk_history(project, **options), fmt)
+    finally:
+        project.close()
+
+
+@pytest.mark.parametrize("fmt", list(LogFormat), ids=lambda f: f.value)
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"semantic_only": True}, {"max_count": 2}, {"phases": ["2"]}, {"since": "HEAD~3"}],
+    ids=["all", "semantic-only", "max-count", "phase", "range"],
+)
+def test_cached_entries_join_into_what_rendering_the_walk_gives(
+    logging_repo: GitRepoBuilder, open_project: Any, fmt: LogFormat, options: dict[str, Any]
+) -> None:
+    expected = fresh(logging_repo, fmt, **options)
+    assert rendered(open_project(logging_repo), fmt, **options) == expected  # cold
+    assert rendered(open_project(logging_repo), fmt, **options) == expected  # warm
+
+
+def test_a_warm_log_renders_nothing_and_reads_no_object(
+    logging_repo: GitRepoBuilder,
+    open_project: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cold = rendered(open_project(logging_repo), LogFormat.TEXT)
+
+    def forbidden(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a warm log must not parse, compare, render or read")
+
+    monkeypatch.setattr(history_module, "parse_document_cached", forbidden)
+    monkeypatch.setattr(history_module, "diff_documents", forbidden)
+    monkeypatch.setattr("phasediff.render.log.render_entry", forbidden)
+    monkeypatch.setattr("phasediff.gitrepo.Repository.read_blob", forbidden)
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    assert rendered(open_project(logging_repo), LogFormat.TEXT) == cold
+    text = trace.read_text(encoding="utf-8")
+    assert len(re.findall(r"trace: (?:built-in|exec): git log\b", text)) == 1
+    assert len(re.findall(r"trace: (?:built-in|exec): git cat-file\b", text)) == 0
+
+
+def test_new_commits_extend_the_cached_walk(
+    logging_repo: GitRepoBuilder,
+    open_project: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered(open_project(logging_repo), LogFormat.TEXT)
+    tip = logging_repo.rev_parse()
+    logging_repo.write("README.md", "hello again\n")
+    logging_repo.commit("readme again")
+    logging_repo.write(DOC3, phase_doc("3", components=("Loki", "Tempo"), status="✅ Complete"))
+    logging_repo.commit("phase 3 complete")
+    trace = tmp_path / "trace.txt"
+    monkeypatch.setenv("GIT_TRACE", str(trace))
+    text = rendered(open_project(logging_repo), LogFormat.TEXT)
+    monkeypatch.delenv("GIT_TRACE")
+    assert text == fresh(logging_repo, LogFormat.TEXT)
+    assert text.startswith("commit ") and "phase 3 complete" in text.splitlines()[1]
+    # git was asked only for the commits since the tip the cache ended at.
+    (log_call,) = re.findall(r"trace: (?:built-in|exec): git log\b.*", trace.read_text())
+    assert f"^{tip}" in log_call
+
+
+@pytest.mark.parametrize("move", ["other-branch", "amended"])
+def test_a_cached_walk_off_the_new_tip_is_read_whole(
+    logging_repo: GitRepoBuilder, open_project: Any, move: str
+) -> None:
+    rendered(open_project(logging_repo), LogFormat.TEXT)
+    if move == "other-branch":
+        logging_repo.branch("side", "HEAD~2")
+        logging_repo.switch("side")
+        logging_repo.write(DOC2, phase_doc("2", retention="720h"))
+        logging_repo.commit("phase 2: a month of retention")
+    else:
+        logging_repo.write(DOC2, phase_doc("2", retention="720h"))
+        logging_repo.git("commit", "--quiet", "--all", "--amend", "--message", "amended")
+    text = rendered(open_project(logging_repo), LogFormat.TEXT)
+    assert text == fresh(logging_repo, LogFormat.TEXT)
+    assert "720h" in text
+
+
+def test_an_entry_with_a_missing_version_is_never_cached(
+    logging_repo: GitRepoBuilder, open_project: Any
+) -> None:
+    lost = logging_repo.blob("HEAD~2", DOC2)
+    _delete_object(logging_repo, lost)
+    for _ in range(2):  # the warning comes back on the warm run too
+        history = render_history(open_project(logging_repo), entry_renderer(LogFormat.TEXT))
+        assert [(s.blob, s.path) for s in history.skipped] == [(lost, DOC2)]
 
 
 # -- changelog ------------------------------------------------------------------------------

@@ -12,7 +12,13 @@ parse none.  What is kept, each under a key that names its content:
   only parses the new version;
 * ``chunks``: the generic parse of a stretch of text between two headings, by
   the SHA-256 of the text (see ``markdown.parse_markdown_cached``), so that
-  parsing a new version only walks the sections it changed.
+  parsing a new version only walks the sections it changed;
+* ``logs``: the commits of one walk (``git log``'s parsed output) and the tip
+  they end at, per pathspecs and start, so that the next run asks git only for
+  the commits since that tip;
+* ``entries``: one commit's ``phasediff log`` entry as text, by commit SHA and
+  a digest of everything its text depends on (settings, phases asked for,
+  format, colour), so that a warm run renders nothing.
 
 Git's blob SHA is itself a hash of the content.  Every key also carries a
 fingerprint of the code that computed the value: the cache schema, the parser
@@ -48,17 +54,18 @@ from pathlib import Path
 from typing import Any
 
 from phasediff import __version__
+from phasediff.gitrepo import LogEntry
 from phasediff.markdown import ParsedChunk
 from phasediff.model import PhaseDocument
 from phasediff.parse import PARSER_VERSION
 
-SCHEMA = 1
+SCHEMA = 2
 """Bump when the tables or the shape of a stored value change."""
 
 FILE_NAME = "cache.sqlite3"
 BUSY_TIMEOUT_MS = 5000
 _BATCH = 500  # keys per SELECT ... IN (...): below SQLite's oldest variable limit (999)
-_TABLES = ("phases", "pairs", "documents", "chunks")
+_TABLES = ("phases", "pairs", "documents", "chunks", "logs", "entries")
 # The modules whose code decides what is cached: a change to any of them is a new fingerprint.
 _SOURCES = (
     "model",
@@ -70,6 +77,15 @@ _SOURCES = (
     "effective",
     "diff",
     "documents",
+    "config",
+    "gitrepo",
+    "history",
+    "render/common",
+    "render/describe",
+    "render/json",
+    "render/log",
+    "render/markdown",
+    "render/text",
 )
 
 _MISSING = object()
@@ -164,6 +180,29 @@ class Cache:
 
     def put_document_pickled(self, blob: str, value: bytes) -> None:
         self._put("documents", blob, value)
+
+    def log(self, slot: str) -> tuple[str, list[LogEntry]] | None:
+        """The tip and commits of the walk last kept under ``slot``, if any."""
+        for _, value in self._get_many("logs", [slot]):
+            loaded = _unpickle(value)
+            if (
+                isinstance(loaded, tuple)
+                and len(loaded) == 2
+                and isinstance(loaded[0], str)
+                and isinstance(loaded[1], list)
+            ):
+                return loaded[0], loaded[1]
+        return None
+
+    def put_log(self, slot: str, tip: str, entries: list[LogEntry]) -> None:
+        self._put("logs", slot, dumps((tip, entries)))
+
+    def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """Stored rendered log entries by key."""
+        return dict(self._get_many("entries", keys))
+
+    def put_entry(self, key: str, value: bytes) -> None:
+        self._put("entries", key, value)
 
     def chunk(self, digest: str) -> ParsedChunk | None:
         for _, value in self._get_many("chunks", [digest]):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -275,6 +276,7 @@ class Repository:
         until_rev: str,
         first_parent: bool = True,
         max_count: int | None = None,
+        exclude: Sequence[str] = (),
     ) -> list[LogEntry]:
         """The commits in ``since_rev..until_rev`` that touched the paths, newest first.
 
@@ -295,9 +297,13 @@ class Repository:
         branch brought in, once.  Without it every commit that touched the paths
         is listed, side-branch commits included; a branch's change then appears
         on its own commit and again on the merge that brought it in.
+
+        ``exclude`` names commits whose ancestry is left out as well (``^SHA``):
+        what a walk already knows up to an earlier tip.
         """
         until = self.resolve(until_rev)
         revision = until if since_rev is None else f"{self.resolve(since_rev)}..{until}"
+        excluded = [f"^{self.resolve(rev)}" for rev in exclude]
         args = [
             "-z",
             "--raw",
@@ -319,8 +325,33 @@ class Repository:
         pathspecs = [
             spec if spec.startswith(":") else f":(top,glob){spec}" for spec in paths_or_pathspecs
         ]
-        args += [revision, "--", *pathspecs]
+        args += [revision, *excluded, "--", *pathspecs]
         return parse_log(self._run("log", *args))
+
+    def first_parent_reaches(self, descendant: str, ancestor: str, limit: int) -> bool:
+        """Whether following first parents from ``descendant`` meets ``ancestor`` within
+        ``limit`` steps (both full SHAs).
+
+        Commits are read through the batch reader, so asking costs no process; a
+        missing commit (a shallow clone's edge) ends the search with False.
+        """
+        sha = descendant
+        for _ in range(limit + 1):
+            if sha == ancestor:
+                return True
+            try:
+                _, kind, _, data = self._repo.git.get_object_data(sha)
+            except ValueError as exc:
+                if not _is_missing(exc):
+                    self._reset_batch()
+                return False
+            if _ascii(kind) != "commit":
+                return False
+            parent = _first_parent(data)
+            if parent is None:
+                return False
+            sha = parent
+        return False
 
     # -- internals -----------------------------------------------------------
 
@@ -380,6 +411,16 @@ class Repository:
         raise DocumentError(
             f"{path!r} not found at {rev}. `git ls-tree -r --name-only {rev}` lists its files."
         )
+
+
+def _first_parent(commit: bytes) -> str | None:
+    """The first ``parent`` line of a raw commit object, None for a root commit."""
+    for line in commit.split(b"\n"):
+        if not line:  # the header ends at the first empty line
+            break
+        if line.startswith(b"parent "):
+            return line[7:].decode("ascii").strip()
+    return None
 
 
 def blob_sha(data: bytes) -> str:

@@ -730,6 +730,43 @@ def _run_task(task: _Task) -> _TaskResult:
 
 # -- phasediff log ----------------------------------------------------------------
 
+#: Commits to follow back, through the batch reader, looking for the tip a cached walk
+#: ended at; beyond this a fresh ``git log`` is cheaper than the search.
+LOG_REACH = 2000
+
+
+@dataclass(frozen=True)
+class EntryRenderer:
+    """How ``render_history`` turns an entry into text (a renderer's, passed in by the CLI).
+
+    ``key`` names everything the text depends on besides the entry (format,
+    colour); rendered entries are kept in the cache under it.
+    """
+
+    key: str
+    render: Callable[[Entry], str]
+
+
+@dataclass(frozen=True)
+class RenderedEntry:
+    """One commit's entry as text: from the cache, or rendered by this run."""
+
+    sha: str
+    semantic: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedHistory:
+    """``History`` with every entry already text: what ``phasediff log`` prints."""
+
+    since: Revision
+    until: Revision
+    phases: tuple[str, ...]
+    first_parent: bool
+    entries: tuple[RenderedEntry, ...]
+    skipped: tuple[Skipped, ...] = ()
+
 
 def walk_history(
     project: Project,
@@ -750,34 +787,180 @@ def walk_history(
     are listed in ``skipped``; the rest of the history is still reported.
     """
     since_rev, until_rev = resolve_range(project.repo, since, until)
-    assert until_rev.sha is not None
     walk = _Walk(project, progress)
-    log = project.repo.log(pathspecs(project.config), since_rev.sha, until_rev.sha, first_parent)
-    wanted = {phase_key(phase) for phase in phases}
-    # Without a phase to pick, no blob need be read before comparing: versions whose
-    # phase is not cached yet are compared provisionally, read as the work goes.
-    provisional = not phases
+    log = _log(project, since_rev, until_rev, first_parent)
+    wanted = _wanted_phases(walk, log, phases, until)
+    entries: list[Entry] = []
+    for _, entry, _ in _entries(walk, log, wanted, _window(len(log), max_count)):
+        if entry is None or (semantic_only and not entry.semantic):
+            continue
+        entries.append(entry)
+        if max_count is not None and len(entries) >= max_count:
+            break
+    project.cache.flush()
+    return History(
+        since=since_rev,
+        until=until_rev,
+        phases=tuple(phases),
+        first_parent=first_parent,
+        entries=tuple(entries),
+        skipped=tuple(walk.skipped.values()),
+    )
+
+
+def render_history(
+    project: Project,
+    renderer: EntryRenderer,
+    *,
+    phases: Sequence[str] = (),
+    since: str | None = None,
+    until: str = "HEAD",
+    first_parent: bool = True,
+    max_count: int | None = None,
+    semantic_only: bool = False,
+    progress: Progress | None = None,
+) -> RenderedHistory:
+    """``walk_history``, each entry rendered by ``renderer``, and kept rendered.
+
+    A commit's entry depends only on the commit, the settings, the phases
+    asked for and the renderer, so its text is cached under those: a warm run
+    reads one row per commit and renders nothing, an incremental one renders
+    the new commits only.  An entry with a version that could not be read is
+    never kept, so its warning comes back on every run until the object does.
+    """
+    since_rev, until_rev = resolve_range(project.repo, since, until)
+    walk = _Walk(project, progress)
+    log = _log(project, since_rev, until_rev, first_parent)
+    wanted = _wanted_phases(walk, log, phases, until)
+    digest = _entry_digest(walk, wanted, renderer)
+    keys = {entry.sha: f"{digest}:{entry.sha}" for entry in log}
+    stored = project.cache.entries(keys.values())
+    todo = [entry for entry in log if keys[entry.sha] not in stored]
+    computed = _entries(walk, todo, wanted, _window(len(todo), max_count))
+    entries: list[RenderedEntry] = []
+    for commit in log:
+        value = stored.get(keys[commit.sha])
+        if value is None:
+            _, entry, complete = next(computed)
+            value = _ABSENT if entry is None else _encode_entry(entry, renderer)
+            if complete:
+                project.cache.put_entry(keys[commit.sha], value)
+        item = _decode_entry(commit.sha, value)
+        if item is None or (semantic_only and not item.semantic):
+            continue
+        entries.append(item)
+        if max_count is not None and len(entries) >= max_count:
+            break
+    project.cache.flush()
+    return RenderedHistory(
+        since=since_rev,
+        until=until_rev,
+        phases=tuple(phases),
+        first_parent=first_parent,
+        entries=tuple(entries),
+        skipped=tuple(walk.skipped.values()),
+    )
+
+
+_ABSENT = b"-"  # the commit changed no phase document asked for
+_SEMANTIC = b"S"
+_FORM_ONLY = b"F"
+
+
+def _encode_entry(entry: Entry, renderer: EntryRenderer) -> bytes:
+    flag = _SEMANTIC if entry.semantic else _FORM_ONLY
+    return flag + renderer.render(entry).encode("utf-8", "surrogatepass")
+
+
+def _decode_entry(sha: str, value: bytes) -> RenderedEntry | None:
+    if value[:1] not in (_SEMANTIC, _FORM_ONLY):
+        return None
+    text = value[1:].decode("utf-8", "surrogatepass")
+    return RenderedEntry(sha=sha, semantic=value[:1] == _SEMANTIC, text=text)
+
+
+def _entry_digest(walk: _Walk, wanted: set[str], renderer: EntryRenderer) -> str:
+    """What a rendered entry depends on besides its commit and the code (the cache's key)."""
+    data = {
+        "diff": walk.digest,
+        "globs": walk.config.globs,
+        "exclude": walk.config.exclude,
+        "phases": sorted(wanted),
+        "renderer": renderer.key,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _window(commits: int, max_count: int | None) -> int:
+    """Commits to compare at once: all of them, or a few more than ``--max-count`` needs."""
+    return commits if max_count is None else max(64, 2 * max_count)
+
+
+def _wanted_phases(
+    walk: _Walk, log: Sequence[LogEntry], phases: Sequence[str], until: str
+) -> set[str]:
+    """The keys of the phases asked for; a phase no version in ``log`` declares is an error."""
     if phases:
         walk.load_fields(walk.candidate_blobs(log))
         _check_phases(phases, walk.known_phases(log), until)
+    return {phase_key(phase) for phase in phases}
+
+
+def _log(project: Project, since: Revision, until: Revision, first_parent: bool) -> list[LogEntry]:
+    """The commits of the walk: one ``git log``, for only the commits since the cached tip.
+
+    A first-parent walk is a chain, so the walk that ended at an earlier tip on
+    the chain is the tail of this one: ``git log ^TIP`` gives the head, and the
+    two together are exactly what a full ``git log`` would print.  Whether the
+    tip is on the chain is asked of the batch reader, commit by commit, within
+    ``LOG_REACH``; when it is not (another branch, a rewritten history) the
+    walk is read whole.
+    """
+    repo, cache = project.repo, project.cache
+    assert until.sha is not None
+    specs = pathspecs(project.config)
+    if not first_parent or not cache.enabled:
+        return repo.log(specs, since.sha, until.sha, first_parent)
+    slot = hashlib.sha256(json.dumps([specs, since.sha]).encode()).hexdigest()[:16]
+    cached = cache.log(slot)
+    if cached is not None and repo.first_parent_reaches(until.sha, cached[0], LOG_REACH):
+        tip, known = cached
+        log = repo.log(specs, since.sha, until.sha, exclude=[tip]) + known
     else:
+        tip, log = "", repo.log(specs, since.sha, until.sha)
+    if tip != until.sha:
+        cache.put_log(slot, until.sha, log)
+    return log
+
+
+def _entries(
+    walk: _Walk, log: Sequence[LogEntry], wanted: set[str], window: int
+) -> Iterator[tuple[LogEntry, Entry | None, bool]]:
+    """Each commit of ``log`` in order, with its entry (None: no phase document asked for
+    changed) and whether the entry is complete (no version of it went unread).
+
+    Commits are compared ``window`` at a time, the window doubling, so that a
+    caller that stops early (``--max-count``) does not pay for the whole log.
+    """
+    # Without a phase to pick, no blob need be read before comparing: versions whose
+    # phase is not cached yet are compared provisionally, read as the work goes.
+    provisional = not wanted
+    if provisional:
         walk.prime_fields(walk.candidate_blobs(log))
-    entries: list[Entry] = []
-    window = len(log) if max_count is None else max(64, 2 * max_count)
+
+    def chosen(entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
+        return [
+            pair
+            for pair in walk.pairs_of(entry, age, provisional)
+            if not wanted
+            or phase_key(pair.phase) in wanted
+            or (pair.base is not None and phase_key(pair.base.phase) in wanted)
+        ]
+
     start = 0
-    while start < len(log) and (max_count is None or len(entries) < max_count):
+    while start < len(log):
         batch = log[start : start + window]
         ages = range(start, start + len(batch))
-
-        def chosen(entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
-            return [
-                pair
-                for pair in walk.pairs_of(entry, age, provisional)
-                if not wanted
-                or phase_key(pair.phase) in wanted
-                or (pair.base is not None and phase_key(pair.base.phase) in wanted)
-            ]
-
         stored = walk.compare(
             [p for e, age in zip(batch, ages, strict=True) for p in chosen(e, age, provisional)]
         )
@@ -789,30 +972,21 @@ def walk_history(
             )
         )
         start += window
+        window *= 2
         for entry, pairs in zip(batch, pairs_by_entry, strict=True):
             documents = tuple(
                 walk.document_change(pair, stored[key])
                 for pair in pairs
                 if (key := walk.key(pair)) in stored
             )
-            if not documents:
-                continue
-            result = Entry(_commit(entry), _sorted_documents(documents))
-            if semantic_only and not result.semantic:
-                continue
-            entries.append(result)
-            if max_count is not None and len(entries) >= max_count:
-                break
-        window *= 2
-    project.cache.flush()
-    return History(
-        since=since_rev,
-        until=until_rev,
-        phases=tuple(phases),
-        first_parent=first_parent,
-        entries=tuple(entries),
-        skipped=tuple(walk.skipped.values()),
-    )
+            complete = len(documents) == len(pairs) and not any(
+                blob in walk.unreadable
+                for change in entry.changes
+                for blob in (change.old_blob, change.new_blob)
+                if blob is not None
+            )
+            result = Entry(_commit(entry), _sorted_documents(documents)) if documents else None
+            yield entry, result, complete
 
 
 def _check_phases(phases: Sequence[str], known: Sequence[str], until: str) -> None:
@@ -1040,14 +1214,18 @@ __all__ = [
     "Commit",
     "DocumentChange",
     "Entry",
+    "EntryRenderer",
     "History",
     "PhaseRelease",
+    "RenderedEntry",
+    "RenderedHistory",
     "Revision",
     "Skipped",
     "attribute",
     "build_changelog",
     "find_or_follow",
     "follow_path",
+    "render_history",
     "resolve_range",
     "walk_history",
 ]

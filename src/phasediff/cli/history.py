@@ -22,7 +22,7 @@ from phasediff.cli.common import (
     write_output,
 )
 from phasediff.errors import EXIT_OK, PhasediffError, UsageError
-from phasediff.history import Progress, build_changelog, walk_history
+from phasediff.history import Progress, build_changelog, render_history
 from phasediff.project import Project
 from phasediff.render.changelog import (
     ChangelogFormat,
@@ -31,7 +31,7 @@ from phasediff.render.changelog import (
     render_changelog,
     render_template,
 )
-from phasediff.render.log import LogFormat, render_log
+from phasediff.render.log import LogFormat, entry_renderer, render_log
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,9 +159,12 @@ def log_command(
     change"; --semantic-only hides it.  Parsed versions and comparisons are
     cached (in the git directory), so a second run reads no document.
     """
+    colored = use_color(color) and output is None
+    log_format = LogFormat(fmt)
     with opened(repo_path, cache_dir, no_cache) as project, progress_bar("Comparing") as bar:
-        history = walk_history(
+        history = render_history(
             project,
+            entry_renderer(log_format, color=colored),
             phases=phases,
             since=since,
             until=until,
@@ -171,8 +174,7 @@ def log_command(
             progress=bar,
         )
     _warn_skipped([skipped.message for skipped in history.skipped])
-    colored = use_color(color) and output is None
-    write_output(render_log(history, LogFormat(fmt), color=colored), output)
+    write_output(render_log(history, log_format, color=colored), output)
     return EXIT_OK
 
 

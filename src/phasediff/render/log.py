@@ -10,21 +10,37 @@ phase 2 in March" should still find the re-wrap.
 The JSON nests DESIGN.md's change records under each commit, each document
 entry naming the pair it compares (``base``/``head``: phase, revision, path,
 blob), so a tool reads a log the way it reads one comparison.
+
+Every format is assembled from one piece of text per commit
+(``render_entry``), which ``entry_renderer`` hands to the history walk so the
+pieces can be cached: a warm ``phasediff log`` prints stored pieces and
+renders nothing.  The pieces of each format join into exactly what rendering
+the whole history at once would give.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import functools
+import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from phasediff.changes import Change, Severity
-from phasediff.history import Commit, DocumentChange, History, Skipped
+from phasediff.history import (
+    Commit,
+    DocumentChange,
+    Entry,
+    EntryRenderer,
+    History,
+    RenderedEntry,
+    RenderedHistory,
+    Skipped,
+)
 from phasediff.model import Diagnostic
 from phasediff.render.common import (
     capped,
     diagnostic_text,
-    finish,
     group_by_section,
     plural,
     section_title,
@@ -44,13 +60,44 @@ class LogFormat(enum.Enum):
 FORM_ONLY = "no semantic change (form only)"
 
 
-def render_log(history: History, fmt: LogFormat, *, color: bool = False) -> str:
-    """``history`` in format ``fmt``; ``color`` adds ANSI colour to the text format."""
+def render_log(history: History | RenderedHistory, fmt: LogFormat, *, color: bool = False) -> str:
+    """``history`` in format ``fmt``; ``color`` adds ANSI colour to the text format.
+
+    A ``RenderedHistory`` must come from ``entry_renderer(fmt, color)``.
+    """
+    entries: Sequence[RenderedEntry]
+    if isinstance(history, History):
+        entries = [
+            RenderedEntry(entry.commit.sha, entry.semantic, render_entry(entry, fmt, color=color))
+            for entry in history.entries
+        ]
+    else:
+        entries = history.entries
+    texts = [entry.text for entry in entries]
+    summary = _summary(len(entries), sum(1 for entry in entries if not entry.semantic))
     if fmt is LogFormat.JSON:
-        return dumps(log_to_dict(history))
+        return _json(history, texts)
     if fmt is LogFormat.MARKDOWN:
-        return _markdown(history)
-    return _text(history, color)
+        return _markdown_header(history) + "".join(texts) + escape(summary) + "\n"
+    return "".join(texts) + summary + "\n"
+
+
+def entry_renderer(fmt: LogFormat, *, color: bool = False) -> EntryRenderer:
+    """The renderer of one commit's entry for ``render_history`` (and its cache key)."""
+    return EntryRenderer(
+        key=f"log:{fmt.value}:{'color' if color else 'plain'}",
+        render=functools.partial(render_entry, fmt=fmt, color=color),
+    )
+
+
+def render_entry(entry: Entry, fmt: LogFormat, *, color: bool = False) -> str:
+    """One commit's piece of the log in format ``fmt``, ready to be joined with the others."""
+    if fmt is LogFormat.JSON:
+        text = json.dumps(entry_to_dict(entry), indent=2, ensure_ascii=False, sort_keys=False)
+        return "".join(f"    {line}\n" for line in text.split("\n"))
+    if fmt is LogFormat.MARKDOWN:
+        return "".join(f"{line}\n" for line in _markdown_entry(entry))
+    return "".join(f"{line}\n" for line in _text_entry(entry, color))
 
 
 # -- JSON -----------------------------------------------------------------------------
@@ -87,6 +134,11 @@ def skipped_to_dict(skipped: Skipped) -> dict[str, Any]:
 
 
 def log_to_dict(history: History) -> dict[str, Any]:
+    """The JSON document of a history."""
+    return _log_dict(history, [entry_to_dict(entry) for entry in history.entries])
+
+
+def _log_dict(history: History | RenderedHistory, entries: list[Any]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "range": {
@@ -97,16 +149,31 @@ def log_to_dict(history: History) -> dict[str, Any]:
         },
         "phases": list(history.phases),
         "first_parent": history.first_parent,
-        "entries": [
-            {
-                "commit": commit_to_dict(entry.commit),
-                "semantic": entry.semantic,
-                "documents": [document_to_dict(document) for document in entry.documents],
-            }
-            for entry in history.entries
-        ],
+        "entries": entries,
         "skipped": [skipped_to_dict(skipped) for skipped in history.skipped],
     }
+
+
+def entry_to_dict(entry: Entry) -> dict[str, Any]:
+    return {
+        "commit": commit_to_dict(entry.commit),
+        "semantic": entry.semantic,
+        "documents": [document_to_dict(document) for document in entry.documents],
+    }
+
+
+_NO_ENTRIES = '"entries": []'
+
+
+def _json(history: History | RenderedHistory, texts: Sequence[str]) -> str:
+    """``log_to_dict``'s document, with the entries' pieces put in place of an empty list."""
+    frame = dumps(_log_dict(history, []))
+    if not texts:
+        return frame
+    # Every '"' inside a JSON string is escaped, so the key appears exactly once.
+    assert frame.count(_NO_ENTRIES) == 1
+    joined = ",\n".join(text.rstrip("\n") for text in texts)
+    return frame.replace(_NO_ENTRIES, f'"entries": [\n{joined}\n  ]')
 
 
 # -- text -------------------------------------------------------------------------------
@@ -128,34 +195,29 @@ def _notes(diagnostics: Iterable[Diagnostic]) -> tuple[list[str], str | None]:
     return capped([diagnostic_text(d) for d in diagnostics])
 
 
-def _text(history: History, color: bool) -> str:
-    lines: list[str] = []
-    for entry in history.entries:
-        commit = entry.commit
-        header = f"commit {commit.short}  {commit.date[:10]}  {terminal_safe(commit.author)}"
-        lines.append(paint(header, YELLOW, color))
-        lines.append(f"    {terminal_safe(commit.subject)}")
-        for document in entry.documents:
-            lines.append("  " + paint(terminal_safe(document_label(document)), BOLD, color))
-            if not document.semantic:
-                lines.append("    " + paint(FORM_ONLY, DIM, color))
-            for _, changes in group_by_section(document.comparison.changes):
-                lines.extend("  " + change_line(change, color=color) for change in changes)
-            shown, more = _notes(document.introduced)
-            lines.extend(
-                "    " + paint(f"note: {terminal_safe(note)}", DIM, color)
-                for note in [*shown, *([more] if more else [])]
-            )
-        lines.append("")
-    lines.append(_summary(history))
-    return finish(lines)
+def _text_entry(entry: Entry, color: bool) -> list[str]:
+    commit = entry.commit
+    header = f"commit {commit.short}  {commit.date[:10]}  {terminal_safe(commit.author)}"
+    lines = [paint(header, YELLOW, color), f"    {terminal_safe(commit.subject)}"]
+    for document in entry.documents:
+        lines.append("  " + paint(terminal_safe(document_label(document)), BOLD, color))
+        if not document.semantic:
+            lines.append("    " + paint(FORM_ONLY, DIM, color))
+        for _, changes in group_by_section(document.comparison.changes):
+            lines.extend("  " + change_line(change, color=color) for change in changes)
+        shown, more = _notes(document.introduced)
+        lines.extend(
+            "    " + paint(f"note: {terminal_safe(note)}", DIM, color)
+            for note in [*shown, *([more] if more else [])]
+        )
+    lines.append("")
+    return lines
 
 
-def _summary(history: History) -> str:
-    if not history.entries:
+def _summary(entries: int, form_only: int) -> str:
+    if not entries:
         return "No commit in the range changed a phase document."
-    form_only = sum(1 for entry in history.entries if not entry.semantic)
-    text = f"{plural(len(history.entries), 'commit')} changed phase documents"
+    text = f"{plural(entries, 'commit')} changed phase documents"
     if form_only:
         text += f"; {form_only} of them only in form"
     return text + "."
@@ -164,7 +226,7 @@ def _summary(history: History) -> str:
 # -- markdown ---------------------------------------------------------------------------
 
 
-def _markdown(history: History) -> str:
+def _markdown_header(history: History | RenderedHistory) -> str:
     where = " ".join(
         part
         for part in (
@@ -173,22 +235,23 @@ def _markdown(history: History) -> str:
         )
         if part
     )
-    lines = [f"## Phase document history {where}".rstrip(), ""]
-    for entry in history.entries:
-        commit = entry.commit
-        lines.append(f"### {code(commit.short)} {escape(commit.subject)}")
-        lines.extend(["", f"{escape(commit.author)} · {commit.date[:10]}", ""])
-        for document in entry.documents:
-            lines.extend([_markdown_label(document), ""])
-            if not document.semantic:
-                lines.extend([f"_{FORM_ONLY}_", ""])
-                continue
-            for section, changes in group_by_section(document.comparison.changes):
-                lines.append(f"- {escape(section_title(section))}")
-                lines.extend(f"  - {_markdown_change(change)}" for change in changes)
-            lines.append("")
-    lines.append(escape(_summary(history)))
-    return finish(lines)
+    return f"## Phase document history {where}".rstrip() + "\n\n"
+
+
+def _markdown_entry(entry: Entry) -> list[str]:
+    commit = entry.commit
+    lines = [f"### {code(commit.short)} {escape(commit.subject)}"]
+    lines.extend(["", f"{escape(commit.author)} · {commit.date[:10]}", ""])
+    for document in entry.documents:
+        lines.extend([_markdown_label(document), ""])
+        if not document.semantic:
+            lines.extend([f"_{FORM_ONLY}_", ""])
+            continue
+        for section, changes in group_by_section(document.comparison.changes):
+            lines.append(f"- {escape(section_title(section))}")
+            lines.extend(f"  - {_markdown_change(change)}" for change in changes)
+        lines.append("")
+    return lines
 
 
 def _markdown_change(change: Change) -> str:
