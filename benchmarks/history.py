@@ -25,6 +25,7 @@ test that the script still works, not a measurement.
 from __future__ import annotations
 
 import argparse
+import compileall
 import importlib.util
 import itertools
 import os
@@ -415,6 +416,9 @@ def snapshot(workdir: Path) -> Path:
         raise SystemExit("phasediff is not importable; install it (pip install -e .)")
     target = workdir / "code"
     shutil.copytree(Path(spec.origin).parent, target / "phasediff")
+    # Byte-compiled like an installed package: with PYTHONDONTWRITEBYTECODE set (as
+    # on some CI machines) every run would otherwise compile the package afresh.
+    compileall.compile_dir(target, quiet=1)
     return target
 
 
