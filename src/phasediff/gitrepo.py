@@ -101,6 +101,7 @@ class Repository:
         self.is_bare: bool = work_tree is None
         #: The work tree; for a bare repository, the git directory itself.
         self.root: Path = Path(work_tree) if work_tree is not None else self.git_dir
+        self._resolved: dict[str, str] = {}
 
     @classmethod
     def open(cls, path: Path) -> Repository:
@@ -377,11 +378,16 @@ class Repository:
     def _try_resolve(self, rev: str) -> str | None:
         if not rev or rev.startswith("-") or "\n" in rev:
             return None  # not a revision, and must never reach git as an option
-        try:
-            out = self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
-        except RepositoryError:
-            return None
-        return out.decode("ascii").strip()
+        sha = self._resolved.get(rev)
+        if sha is None:
+            try:
+                out = self._run("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+            except RepositoryError:
+                return None
+            sha = out.decode("ascii").strip()
+            # A run resolves once: refs do not move under it, and a SHA names itself.
+            self._resolved[rev] = self._resolved[sha] = sha
+        return sha
 
     def _has_any_commit(self) -> bool:
         return bool(self._run("rev-list", "--max-count=1", "--all").strip())
