@@ -187,6 +187,20 @@ def test_a_formatting_only_commit_has_no_semantic_change(
     assert len(hidden.entries) == 3
 
 
+def test_a_byte_order_mark_is_a_change_of_form_only(
+    logging_repo: GitRepoBuilder, open_project: Any
+) -> None:
+    text = logging_repo.read(DOC2)
+    logging_repo.write(DOC2, "\ufeff" + text)
+    logging_repo.commit("phase 2 saved with a BOM")
+    logging_repo.write(DOC2, "\ufeff" + text.replace("336h", "720h"))
+    logging_repo.commit("phase 2: a month of retention")
+    history = walk_history(open_project(logging_repo, cache=False))
+    assert subjects(history)[:2] == ["phase 2: a month of retention", "phase 2 saved with a BOM"]
+    assert not history.entries[1].semantic
+    assert rules(history, 0) == {("component-config-changed", "Loki")}
+
+
 def test_phase_filter_max_count_and_range(logging_repo: GitRepoBuilder, open_project: Any) -> None:
     project = open_project(logging_repo)
     only3 = walk_history(project, phases=["3"])

@@ -75,6 +75,7 @@ TASK_PAIRS = 200
 DOCUMENT_LRU = 32
 #: Pairs between two ``gc.freeze`` calls (see ``_frozen_heap``).
 FREEZE_EVERY = 100
+_BOM = b"\xef\xbb\xbf"  # what ``load_text`` drops from the start of a document
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``: called as pairs of versions are compared."""
@@ -388,13 +389,15 @@ class _Walk:
         reason = self.unreadable.get(blob)
         if reason is None:
             try:
-                text = load_text(self.repo.read_blob(blob), path, commit[:SHORT_SHA])
+                data = self.repo.read_blob(blob)
+                text = load_text(data, path, commit[:SHORT_SHA])
             except MissingObjectError:
                 reason = "object missing (a partial or damaged clone?); `git fetch` restores it"
             except DocumentError as exc:
                 reason = str(exc)
             else:
-                self.texts[blob] = text.encode("utf-8")
+                # The text's UTF-8 is the blob's bytes without a byte-order mark: no re-encoding.
+                self.texts[blob] = data.removeprefix(_BOM)
                 if blob not in self.fields:
                     self.fields[blob] = phase_from_text(_head(text))
                     self.cache.put_phase(blob, self.fields[blob])
