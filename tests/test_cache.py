@@ -12,6 +12,7 @@ import dataclasses
 import multiprocessing
 import os
 import pickle
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,45 @@ def test_editing_one_section_reparses_only_it() -> None:
     edited = text.replace("block_retention: 336h", "block_retention: 720h\n# longer")
     assert_identical(parse_document_cached(edited, cache), parse_document(edited))
     assert len(cache) == filled + 1
+
+
+def test_unchanged_sections_are_shared_between_versions() -> None:
+    """What one edit leaves alone is the same object in both versions: comparing stops there."""
+    text = (ROOT / "fixtures" / "demo" / "phase-3" / "v4.md").read_text(encoding="utf-8")
+    cache: dict[str, ParsedChunk] = {}
+    first = parse_document_cached(text, cache)
+    edited = text.replace("block_retention: 336h", "block_retention: 720h")
+    second = parse_document_cached(edited, cache)
+    assert second.components != first.components
+    assert second.deployment is first.deployment
+    assert second.rollback is first.rollback
+    assert second.metrics is first.metrics
+
+
+@settings(max_examples=300)
+@given(
+    st.text(
+        st.sampled_from(
+            [
+                "a",
+                " ",
+                "\t",
+                "\n",
+                "\r",
+                "\x0b",
+                "\x1c",
+                "\x85",
+                "\xa0",
+                "\u2028",
+                "\u3000",
+                "\ufeff",
+            ]
+        )
+    )
+)
+def test_normalising_drops_the_whitespace_ending_each_line(text: str) -> None:
+    unified = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    assert normalise_source(text) == re.sub(r"[^\S\n]+$", "", unified, flags=re.MULTILINE)
 
 
 def test_demo_documents_are_cut_at_their_headings() -> None:

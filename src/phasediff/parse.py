@@ -12,13 +12,14 @@ from __future__ import annotations
 import colorsys
 import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from phasediff.markdown import (
     ChunkCache,
     GenericDocument,
+    IdentityMemo,
     parse_markdown,
     parse_markdown_cached,
     split_field,
@@ -71,6 +72,8 @@ from phasediff.text import (
     strip_symbols,
     value_or_none,
 )
+
+_R = TypeVar("_R")
 
 PARSER_VERSION = 1
 """Bump when the parsed model of some input changes: it keys the persistent cache."""
@@ -688,28 +691,32 @@ def _component_from_section(section: Section, nested: list[Section]) -> Componen
 
 
 def _collect_components(
-    section: Section, out: list[Component], top: bool, loose: list[Section]
+    section: Section, out: list[Component], top: bool, loose: list[Section], memo: bool
 ) -> None:
     """Component sections under ``section``; other sections with content go to ``loose``."""
     if not top and _is_component(section):
-        nested: list[Section] = []
-        components: list[Section] = []
+        out.append(_read(("component",), [section], _component_of, memo))
         for child in section.children:
             # A component heading demoted under its neighbour is still its own component.
-            (components if _is_component(child) else nested).append(child)
-        flat: list[Section] = []
-        for part in nested:
-            flat.extend(_walk(part))
-        out.append(_component_from_section(section, flat))
-        for child in components:
-            _collect_components(child, out, top=False, loose=loose)
+            if _is_component(child):
+                _collect_components(child, out, top=False, loose=loose, memo=memo)
         return
     only_component_tables = all(_table_kind(t) == "components" for t in section.tables)
     has_content = section.lists or section.code or section.fields or section.paragraphs
     if not top and (has_content or not only_component_tables):
         loose.append(section)
     for child in section.children:
-        _collect_components(child, out, top=False, loose=loose)
+        _collect_components(child, out, top=False, loose=loose, memo=memo)
+
+
+def _component_of(sections: list[Section]) -> Component:
+    """The component of a component section (one); its sub-sections that are not merge in."""
+    section = sections[0]
+    flat: list[Section] = []
+    for child in section.children:
+        if not _is_component(child):
+            flat.extend(_walk(child))
+    return _component_from_section(section, flat)
 
 
 def _named_component(text: str, components: dict[str, Component]) -> Component | None:
@@ -833,13 +840,13 @@ def _components_from_table(table: Table) -> list[Component]:
 
 
 def _components(
-    sections: list[Section], everything: list[Section]
-) -> tuple[tuple[Component, ...], list[Section]]:
+    sections: list[Section], everything: list[Section], memo: bool
+) -> tuple[tuple[Component, ...], tuple[Section, ...]]:
     """The components, and the content beside them that could not be tied to one."""
     found: list[Component] = []
     loose: list[Section] = []
     for section in sections:
-        _collect_components(section, found, top=True, loose=loose)
+        _collect_components(section, found, top=True, loose=loose, memo=memo)
     for table in _tables(sections, "components"):
         found.extend(_components_from_table(table))
     if not found:
@@ -847,12 +854,12 @@ def _components(
         for section in everything:
             for sub in _walk(section):
                 if classify_title(sub.title) == "component":
-                    _collect_components(sub, found, top=False, loose=[])
+                    _collect_components(sub, found, top=False, loose=[], memo=memo)
     unique: dict[str, Component] = {}
     for component in found:
         unique.setdefault(component.key, component)
     leftovers = _attach_loose(unique, loose)
-    return tuple(sorted(unique.values(), key=lambda c: c.key)), leftovers
+    return tuple(sorted(unique.values(), key=lambda c: c.key)), tuple(leftovers)
 
 
 _RETAINED_NOTE = re.compile(
@@ -1205,6 +1212,12 @@ def _references(sections: list[Section]) -> tuple[Link, ...]:
     return tuple(links[key] for key in sorted(links))
 
 
+_VERSION_LABELS = ("document version", "doc version", "文書バージョン", "version")
+_UPDATED_LABELS = ("last updated", "最終更新", "updated")
+_AUTHORS_LABELS = ("authors", "author", "作成者")
+_FOOTER_LABELS = (*_VERSION_LABELS, *_UPDATED_LABELS, *_AUTHORS_LABELS)
+
+
 def _footer_field(fields: list[Field], *labels: str) -> Field | None:
     """The footer's field: labels in order of preference, the last occurrence (the footer
     closes the document, so a component's ``**Version:**`` does not shadow it)."""
@@ -1215,11 +1228,24 @@ def _footer_field(fields: list[Field], *labels: str) -> Field | None:
     return None
 
 
-def _footer(everything: list[Section]) -> Footer:
-    fields = list(_fields(everything))
-    version = _footer_field(fields, "document version", "doc version", "文書バージョン", "version")
-    updated = _footer_field(fields, "last updated", "最終更新", "updated")
-    authors = _footer_field(fields, "authors", "author", "作成者")
+def _footer_fields(section: Section, memo: bool) -> tuple[Field, ...]:
+    """The fields of ``section``'s subtree, in order, that could be the footer's.
+
+    Read section by section, so that a version that edits one sub-section
+    re-reads only it (see ``_read``).
+    """
+    fields = [item for item in section.fields if item.label.casefold().startswith(_FOOTER_LABELS)]
+    for child in section.children:
+        fields.extend(_read(("footer",), [child], lambda s: _footer_fields(s[0], memo), memo))
+    return tuple(fields)
+
+
+def _footer(everything: list[Section], memo: bool) -> Footer:
+    # The document's fields in order, those with a footer label only: no other is picked.
+    fields = [item for section in everything for item in _footer_fields(section, memo)]
+    version = _footer_field(fields, *_VERSION_LABELS)
+    updated = _footer_field(fields, *_UPDATED_LABELS)
+    authors = _footer_field(fields, *_AUTHORS_LABELS)
     names: tuple[str, ...] = ()
     if authors and value_or_none(authors.value):
         names = tuple(sorted(_split_list(authors.value), key=str.casefold))
@@ -1288,21 +1314,52 @@ def parse_document_cached(text: str, cache: ChunkCache) -> PhaseDocument:
 
     ``cache`` keeps the walk of every chunk of text between two headings (see
     ``markdown.parse_markdown_cached``), so a history walk parses what each
-    version changed, not the whole document.  The result equals
-    ``parse_document``'s, line numbers included; should the cached path ever
-    fail, the document is parsed whole, so this never raises either.
+    version changed, not the whole document; what the typed layer read from
+    the sections that did not change is reused too (see ``_read``).  The
+    result equals ``parse_document``'s, line numbers included; should the
+    cached path ever fail, the document is parsed whole, so this never raises
+    either.
     """
     try:
-        return _build(parse_markdown_cached(text, cache))
+        return _build(parse_markdown_cached(text, cache), memo=True)
     except Exception:  # the uncached parser reports what went wrong
         return parse_document(text)
 
 
 def _parse(text: str) -> PhaseDocument:
-    return _build(parse_markdown(text))
+    return _build(parse_markdown(text), memo=False)
 
 
-def _build(generic: GenericDocument) -> PhaseDocument:
+# What the typed extractors read from the sections of the last versions, by the
+# identity of those sections: the cached parse hands out the very same section
+# objects for text that did not change (``markdown._close``), so a version that
+# edits one section re-reads only the kinds that section feeds.  The values are
+# frozen and shared between versions, which also lets comparing two versions
+# stop at the first identical part.
+_TYPED: IdentityMemo[Any] = IdentityMemo(2048)
+
+
+def _read(
+    key: tuple[str, ...],
+    sections: list[Section],
+    extract: Callable[[list[Section]], _R],
+    memo: bool,
+) -> _R:
+    """``extract(sections)``, remembered under ``key`` and the sections' identities.
+
+    ``extract`` must depend on nothing but ``sections`` and what ``key`` names.
+    """
+    if not memo:
+        return extract(sections)
+    full_key = (*key, *map(id, sections))
+    found = _TYPED.get(full_key)
+    if found is None:
+        found = extract(sections)
+        _TYPED.put(full_key, found, tuple(sections))
+    return cast(_R, found)
+
+
+def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
     everything = list(generic.sections)
     # The title heading (and any preamble) is transparent: its sections are the document's.
     top: list[Section] = []
@@ -1332,10 +1389,21 @@ def _build(generic: GenericDocument) -> PhaseDocument:
     def get(kind: str) -> list[Section]:
         return kinds.get(kind, [])
 
-    overview_scope = get("overview") or [
-        Section(title=h.title, level=h.level, fields=h.fields, paragraphs=h.paragraphs)
-        for h in heads
-    ]
+    def read(kind: str, sections: list[Section], extract: Callable[[list[Section]], _R]) -> _R:
+        return _read((kind,), sections, extract, memo)
+
+    if get("overview"):
+        title = generic.title
+        overview = _read(
+            ("overview", title), get("overview"), lambda s: _overview(title, s, s), memo
+        )
+    else:
+        # Without an overview section the title heading's own fields are read.
+        scope = [
+            Section(title=h.title, level=h.level, fields=h.fields, paragraphs=h.paragraphs)
+            for h in heads
+        ]
+        overview = _overview(generic.title, [], scope)
     diagnostics = list(generic.diagnostics)
     for section in sorted_sections.extra:
         diagnostics.append(
@@ -1353,7 +1421,13 @@ def _build(generic: GenericDocument) -> PhaseDocument:
     metrics_scope = get("metrics") or observability
     env_scope = get("env") or configuration
     config_scope = get("config_files") or configuration
-    components, leftovers = _components(get("components") + get("components_loose"), everything)
+    component_sections = get("components") + get("components_loose")
+    # Components are read from the whole document only when their sections hold none.
+    components, leftovers = read(
+        "components", component_sections, lambda s: _components(s, [], memo)
+    )
+    if not components:
+        components, leftovers = _components(component_sections, everything, memo)
     for section in leftovers:
         diagnostics.append(
             Diagnostic(
@@ -1367,28 +1441,32 @@ def _build(generic: GenericDocument) -> PhaseDocument:
             )
         )
     sorted_sections.extra.extend(leftovers)
+    # Likewise the diagram: the first mermaid block anywhere when its section has none.
+    diagram = read("diagram", get("diagram"), lambda s: _diagram(s, []))
+    if not diagram.kind:
+        diagram = _diagram([], everything)
     document = PhaseDocument(
         title=generic.title,
-        overview=_overview(generic.title, get("overview"), overview_scope),
-        whats_new=_whats_new(get("whats_new")),
-        diagram=_diagram(get("diagram"), everything),
+        overview=overview,
+        whats_new=read("whats_new", get("whats_new"), _whats_new),
+        diagram=diagram,
         components=components,
-        integration=_integration(get("integration")),
-        data_flow=_prose_of(get("data_flow")),
-        security=_prose_of(get("security")),
-        deployment=_deployment(get("deployment")),
-        metrics=_metrics(metrics_scope),
-        traces=_traces(get("traces")),
-        logs=_logs(get("logs")),
-        dashboards=_dashboards(get("dashboards")),
-        env=_env(env_scope),
-        config_files=_config_files(config_scope),
-        testing=_testing(get("testing")),
-        rollback=_rollback(get("rollback")),
-        limitations=_limitations(get("limitations")),
-        success_criteria=_success(get("success_criteria")),
-        references=_references(get("references")),
-        footer=_footer(everything),
+        integration=read("integration", get("integration"), _integration),
+        data_flow=read("data_flow", get("data_flow"), _prose_of),
+        security=read("security", get("security"), _prose_of),
+        deployment=read("deployment", get("deployment"), _deployment),
+        metrics=read("metrics", metrics_scope, _metrics),
+        traces=read("traces", get("traces"), _traces),
+        logs=read("logs", get("logs"), _logs),
+        dashboards=read("dashboards", get("dashboards"), _dashboards),
+        env=read("env", env_scope, _env),
+        config_files=read("config_files", config_scope, _config_files),
+        testing=read("testing", get("testing"), _testing),
+        rollback=read("rollback", get("rollback"), _rollback),
+        limitations=read("limitations", get("limitations"), _limitations),
+        success_criteria=read("success_criteria", get("success_criteria"), _success),
+        references=read("references", get("references"), _references),
+        footer=_footer(everything, memo),
         extra=tuple(sorted(sorted_sections.extra, key=lambda s: _title_key(s.title))),
         sections=generic.sections,
         diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.line, d.code))),
