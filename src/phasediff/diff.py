@@ -5,6 +5,11 @@ configuration sub-trees that actually differ go through DeepDiff (about 500
 times dearer than a keyed comparison of our own).  Severity is looked up by
 rule id, never decided here.
 
+Each part's comparison starts with ``if old is new: return``: consecutive
+versions in a history walk share the parts they did not change (the parser
+hands out the same objects, see ``parse._read``), and a part compared with
+itself yields nothing, so most of a version's comparison is skipped.
+
 Two modes:
 
 * ``diff_documents``: one phase at two revisions, compared entry by entry.
@@ -168,6 +173,8 @@ def _diff_overview(
     out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool
 ) -> None:
     old, new = base.overview, head.overview
+    if old is new:
+        return
     if old.status != new.status and new.status is not None:
         old_value = old.status.value if old.status else None
         new_value = new.status.value
@@ -200,6 +207,8 @@ def _diff_checklist(
     edited: str | None = None,
     section: str | None = None,
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda item: item.key)
     if edited is not None:
         for before, after in _similar_pairs(gone, came, lambda item: item.text):
@@ -244,6 +253,8 @@ def _diff_checklist(
 
 def _diff_whats_new(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.whats_new, head.whats_new
+    if old is new:
+        return
     _diff_checklist(
         out,
         old.items,
@@ -284,6 +295,8 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = F
     Between phases a node's legend is relative to its own previous phase, so
     legends are not compared; a node drawn as deprecated counts as gone.
     """
+    if old is new:
+        return
 
     def present(diagram: Diagram) -> dict[str, Node]:
         return {
@@ -524,6 +537,8 @@ def _diff_components(
     removals: Mapping[str, Removal],
     replaced: set[str],
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda c: c.key)
     declared = declared_renames(new, options.renames)
     renamed: list[tuple[Component, Component, str]] = []
@@ -594,6 +609,8 @@ def _diff_components(
 def _diff_metrics(
     out: _Emitter, old: Iterable[Metric], new: Iterable[Metric], notes: Mapping[str, str]
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda m: m.key)
     for metric in gone:
         out.emit(
@@ -658,6 +675,8 @@ def _diff_extra(
 def _diff_env(
     out: _Emitter, old: Iterable[EnvVar], new: Iterable[EnvVar], notes: Mapping[str, str]
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda e: e.key)
     for var in gone:
         out.emit(
@@ -719,6 +738,8 @@ def _env_value(var: EnvVar) -> dict[str, Any]:
 def _diff_config_files(
     out: _Emitter, old: Iterable[ConfigFile], new: Iterable[ConfigFile], notes: Mapping[str, str]
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda c: c.key)
     for item in gone:
         out.emit(
@@ -759,6 +780,8 @@ def _diff_config_files(
 def _diff_ports(
     out: _Emitter, old: Iterable[Port], new: Iterable[Port], notes: Mapping[str, str]
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, port_match_key)
     for port in gone:
         out.emit(
@@ -823,6 +846,8 @@ def _diff_deployment(
     out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool
 ) -> None:
     old, new = base.deployment, head.deployment
+    if old is new:
+        return
     _diff_objective(out, "rto", old.rto, new.rto, new.line, phases=phases)
     _diff_objective(out, "rpo", old.rpo, new.rpo, new.line, phases=phases)
     if phases:
@@ -950,6 +975,8 @@ def _diff_labelled(
 def _diff_prose(
     out: _Emitter, section: str, old: Prose, new: Prose, skip: tuple[str, ...] = ()
 ) -> None:
+    if old is new:
+        return
     if old.text != new.text and (old.text or new.text):
         before, after = _excerpt(old.text, new.text)
         out.emit(
@@ -977,6 +1004,8 @@ def _diff_prose(
 def _diff_named(
     out: _Emitter, prefix: str, field_name: str, old: Iterable[NamedItem], new: Iterable[NamedItem]
 ) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, lambda i: i.key)
     for item in gone:
         out.emit(
@@ -1014,6 +1043,8 @@ def _diff_named(
 
 def _diff_success(out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, phases: bool) -> None:
     old, new = base.success_criteria, head.success_criteria
+    if old is new:
+        return
     if not phases:
         _diff_checklist(
             out,
@@ -1032,6 +1063,8 @@ def _diff_success(out: _Emitter, base: PhaseDocument, head: PhaseDocument, *, ph
 
 
 def _diff_references(out: _Emitter, old: Iterable[Link], new: Iterable[Link]) -> None:
+    if old is new:
+        return
     gone, came, _ = _pairs(old, new, lambda link: link.target.strip())
     for link in gone:
         out.emit(
@@ -1058,6 +1091,8 @@ def _diff_references(out: _Emitter, old: Iterable[Link], new: Iterable[Link]) ->
 
 def _diff_footer(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.footer, head.footer
+    if old is new:
+        return
     if old.version != new.version:
         out.emit(
             "document-version-changed",
@@ -1092,6 +1127,8 @@ def _diff_footer(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> Non
 
 def _diff_rollback_time(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.rollback, head.rollback
+    if old is new:
+        return
     if old.duration != new.duration or (old.duration is None and old.time != new.time):
         relaxed = old.duration and new.duration and new.duration.seconds > old.duration.seconds
         rule = "rollback-time-relaxed" if relaxed else "rollback-time-changed"
@@ -1101,6 +1138,8 @@ def _diff_rollback_time(out: _Emitter, base: PhaseDocument, head: PhaseDocument)
 def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     _diff_rollback_time(out, base, head)
     old, new = base.rollback, head.rollback
+    if old is new:
+        return
     if [normalise_key(s) for s in old.steps] != [normalise_key(s) for s in new.steps]:
         before, after = _excerpt(" | ".join(old.steps), " | ".join(new.steps))
         out.emit(
@@ -1122,6 +1161,8 @@ def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> N
 
 def _diff_integration(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.integration, head.integration
+    if old is new:
+        return
     gone_r, came_r, common_r = _pairs(old.retained, new.retained, lambda r: r.key)
     for item in gone_r:
         out.emit(
@@ -1225,6 +1266,8 @@ def _generic_content(section: Section) -> dict[str, str]:
 
 
 def _diff_generic(out: _Emitter, old: Sequence[Section], new: Sequence[Section]) -> None:
+    if old is new:
+        return
     gone, came, common = _pairs(old, new, _section_key)
     for section in gone:
         out.emit("section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True)
@@ -1300,26 +1343,33 @@ def _diff_common(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> Non
     _diff_named(out, "log", "stream", base.logs.streams, head.logs.streams)
     _diff_named(out, "log", "field", base.logs.fields, head.logs.fields)
     _diff_named(out, "dashboard", "dashboard", base.dashboards, head.dashboards)
-    if base.testing.coverage_target != head.testing.coverage_target:
+    _diff_testing(out, base, head)
+    _diff_rollback(out, base, head)
+    _diff_references(out, base.references, head.references)
+    _diff_generic(out, base.extra, head.extra)
+
+
+def _diff_testing(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    old, new = base.testing, head.testing
+    if old is new:
+        return
+    if old.coverage_target != new.coverage_target:
         out.emit(
             "coverage-target-changed",
             Kind.CHANGED,
             "coverage_target",
             None,
-            base.testing.coverage_target,
-            head.testing.coverage_target,
-            line=head.testing.line,
+            old.coverage_target,
+            new.coverage_target,
+            line=new.line,
         )
     _diff_prose(
         out,
         "testing",
-        Prose(base.testing.text, base.testing.items, base.testing.line),
-        Prose(head.testing.text, head.testing.items, head.testing.line),
+        Prose(old.text, old.items, old.line),
+        Prose(new.text, new.items, new.line),
         skip=("coverage",),
     )
-    _diff_rollback(out, base, head)
-    _diff_references(out, base.references, head.references)
-    _diff_generic(out, base.extra, head.extra)
 
 
 def diff_phases(
