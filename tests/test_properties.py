@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import random
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import phasediff.diff as diff_module
 from phasediff.changes import Side
 from phasediff.diff import diff_documents
 from phasediff.model import PhaseDocument
@@ -136,3 +138,61 @@ def test_randomly_reformatted_copy_has_no_changes(
 def test_document_against_itself_has_no_changes(name: str) -> None:
     doc = parse_document(CORPUS[name])
     assert _no_changes(doc, parse_document(CORPUS[name])) == []
+
+
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([0.0, 1.0, 1.5, float("nan")]),
+    st.sampled_from(["", "a", "b", "1", "true"]),
+)
+_YAML_DATA = st.recursive(
+    _SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e"]), inner, max_size=4),
+    ),
+    max_leaves=12,
+)
+_CONFIG = st.dictionaries(st.sampled_from(["a", "b", "c", "d", "e", 1, True]), _YAML_DATA)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_CONFIG, _CONFIG, st.data())
+def test_sharing_equal_configuration_entries_changes_no_record(
+    old: dict[object, object], added: dict[object, object], data: st.DataObject
+) -> None:
+    """Configuration diffs are the same whether DeepDiff walks the unchanged entries or not."""
+    new = {}
+    for key, value in old.items():
+        edit = data.draw(st.sampled_from(["keep", "keep", "retype", "replace", "drop"]))
+        if edit == "keep":
+            new[key] = copy.deepcopy(value)  # unchanged, as the next version's own object
+        elif edit == "retype":
+            new[key] = _retyped(value)  # == but not the same: 1 -> 1.0, key order
+        elif edit == "replace":
+            new[key] = data.draw(_YAML_DATA)
+    new.update(added)
+    shared = _config_records(old, new)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(diff_module, "_sharing_same", lambda old, new: new)
+        assert _config_records(old, new) == shared
+
+
+def _retyped(value: object) -> object:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, list):
+        return [_retyped(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _retyped(value[key]) for key in reversed(value)}
+    return copy.deepcopy(value)
+
+
+def _config_records(old: object, new: object) -> list[tuple[object, ...]]:
+    out = diff_module._Emitter(diff_module.DiffOptions(), "a.md", "b.md")
+    diff_module._config_changes(out, "component", old, new, 1)
+    return [(c.rule, c.kind, c.field, repr(c.old), repr(c.new)) for c in out.changes]

@@ -376,6 +376,44 @@ def component_summary(component: Component) -> dict[str, Any]:
     return summary
 
 
+def _sharing_same(old: Any, new: Any) -> Any:
+    """``new`` with each top-level entry that is exactly ``old``'s replaced by ``old``'s own.
+
+    DeepDiff skips a pair of identical objects at once, and a configuration
+    edit usually touches one entry: the rest is not walked.  The keys stay
+    ``new``'s (DeepDiff weighs how many keys two mappings share) and only
+    entries equal in type, value and key order are replaced, so what DeepDiff
+    reports is unchanged.
+    """
+    if type(old) is not dict or type(new) is not dict:
+        return new
+    return {
+        key: old[key] if key in old and _exactly_equal(old[key], value) else value
+        for key, value in new.items()
+    }
+
+
+def _exactly_equal(old: Any, new: Any, depth: int = 0) -> bool:
+    """Equal YAML data with equal types throughout (``1`` is not ``True``); False when unsure."""
+    kind = type(old)
+    if kind is not type(new) or depth > 100:
+        return False
+    if kind in (str, int, float, bool) or old is None:
+        return bool(old == new)
+    if kind is list:
+        return len(old) == len(new) and all(
+            _exactly_equal(a, b, depth + 1) for a, b in zip(old, new, strict=True)
+        )
+    if kind is dict:
+        keys = list(old)
+        return (
+            keys == list(new)
+            and all(type(k) is str for k in keys)
+            and all(_exactly_equal(old[k], new[k], depth + 1) for k in keys)
+        )
+    return False
+
+
 def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> None:
     if old == new:
         return
@@ -384,7 +422,7 @@ def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> N
             "component-config-changed", Kind.CHANGED, key, "configuration", old, new, line=line
         )
         return
-    tree = DeepDiff(old, new, ignore_order=True, view="tree", verbose_level=2)
+    tree = DeepDiff(old, _sharing_same(old, new), ignore_order=True, view="tree", verbose_level=2)
     records: list[tuple[str, str, Any, Any]] = []
     for report, levels in tree.items():
         for level in levels:
