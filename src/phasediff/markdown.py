@@ -483,22 +483,26 @@ def split_chunks(lines: list[str]) -> list[int]:
     until_blank = False  # inside an HTML block (or paragraph) that a blank line ends
     previous_blank = True
     for number, line in enumerate(lines):
-        blank = not line
-        if not blank and raw_end is None and line[0] not in _SIGNIFICANT:
-            # Most lines: nothing here can open, close or cut anything (checked first for speed).
+        # Checked first for speed: a blank line only ends an HTML block (and that
+        # cannot be open inside a fence or a raw HTML block), and most other lines
+        # can open, close or cut nothing.
+        if not line:
+            until_blank = False
+            previous_blank = True
+            continue
+        if raw_end is None and line[0] not in _SIGNIFICANT:
             previous_blank = False
             continue
         if fence is not None:
-            close = _FENCE_CLOSE.match(line)
+            # A closing fence has its marker within its first four characters.
+            close = _FENCE_CLOSE.match(line) if fence[0] in line[:4] else None
             if close and close.group(1)[0] == fence[0] and len(close.group(1)) >= fence[1]:
                 fence = None
         elif raw_end is not None:
             if raw_end.search(line):
                 raw_end = None
         elif until_blank:
-            if blank:
-                until_blank = False
-            elif (
+            if (
                 _FENCE_OPEN.match(line)
                 or _INDENTED_BLOCK_START.match(line)
                 or any(start.match(line) for start, _ in _RAW_HTML)
@@ -506,6 +510,9 @@ def split_chunks(lines: list[str]) -> list[int]:
                 # What looked like HTML may be a paragraph, which a fence or a raw
                 # HTML block can interrupt and then run past blank lines: stop here.
                 return cuts
+        elif line[0] == "#":  # none of the tests below matches a line starting so
+            if previous_blank and number and _ATX_HEADING.match(line):
+                cuts.append(number)
         elif _INDENTED_BLOCK_START.match(line):
             return cuts
         elif opened := _FENCE_OPEN.match(line):
@@ -517,9 +524,7 @@ def split_chunks(lines: list[str]) -> list[int]:
                 raw_end = None
             elif raw_end is None:
                 until_blank = True
-        elif previous_blank and number and _ATX_HEADING.match(line):
-            cuts.append(number)
-        previous_blank = blank
+        previous_blank = False
     return cuts
 
 
