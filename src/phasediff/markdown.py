@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, is_dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Generic, Protocol, TypeVar
 
 import yaml
@@ -714,16 +714,23 @@ def shift_lines(value: _T, delta: int) -> _T:
     every object of every moved chunk in a history walk.
     """
     if isinstance(value, tuple):
-        if not value or not is_dataclass(value[0]):
+        if not value or not _is_dataclass_type(type(value[0])):
             return value
-        return tuple(shift_lines(item, delta) for item in value)  # type: ignore[return-value]
-    if not is_dataclass(value) or isinstance(value, type):
+        return tuple([shift_lines(item, delta) for item in value])  # type: ignore[return-value]
+    if not _is_dataclass_type(type(value)):
         return value
-    state = dict(value.__dict__)
+    copy = object.__new__(type(value))
+    state = copy.__dict__
+    state.update(value.__dict__)
     for name, item in state.items():
         if name in _LINE_FIELDS:
             if isinstance(item, int) and item > 0:
                 state[name] = item + delta
-        elif isinstance(item, tuple) or is_dataclass(item):
+        elif isinstance(item, tuple) or _is_dataclass_type(type(item)):
             state[name] = shift_lines(item, delta)
-    return _updated(value, **state)
+    return copy
+
+
+def _is_dataclass_type(kind: type) -> bool:
+    """Whether ``kind``'s instances are dataclasses: ``is_dataclass``'s test, minus its checks."""
+    return hasattr(kind, "__dataclass_fields__")
