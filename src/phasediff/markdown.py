@@ -651,7 +651,7 @@ class IdentityMemo(Generic[_V]):
     their ``id`` alone, with no hashing or comparing of their content.  Each
     entry keeps the values its key names alive, so an ``id`` in a live key
     always means the very same object.  The least recently used entry goes
-    first.
+    first.  A value is never None: ``get`` answers None for "not here".
     """
 
     def __init__(self, size: int) -> None:

@@ -710,7 +710,7 @@ def _collect_components(
 
 
 def _component_of(sections: list[Section]) -> Component:
-    """The component of a component section (one); its sub-sections that are not merge in."""
+    """The component ``sections[0]`` describes; its sub-sections that are no components merge in."""
     section = sections[0]
     flat: list[Section] = []
     for child in section.children:
@@ -1347,7 +1347,8 @@ def _read(
 ) -> _R:
     """``extract(sections)``, remembered under ``key`` and the sections' identities.
 
-    ``extract`` must depend on nothing but ``sections`` and what ``key`` names.
+    ``extract`` must depend on nothing but ``sections`` and what ``key`` names,
+    and never return None.
     """
     if not memo:
         return extract(sections)
