@@ -1,10 +1,12 @@
 """The generic layer: any markdown text to a tree of ``Section`` values.
 
-This is the only module that imports markdown-it-py and the YAML loader.  It
-knows nothing of the template: it finds headings, ``**Label:** value`` fields,
-tables, lists (with task-list boxes), code blocks (YAML parsed safely) and links,
-and attaches to each table, list and code block the label of the field line
-that introduces it (``**Configuration:**`` before a YAML block).
+This is the only module that imports markdown-it-py and the YAML loader, and
+it imports them on first use: a command that parses nothing (a warm
+``phasediff log``) does not pay for them.  It knows nothing of the template:
+it finds headings, ``**Label:** value`` fields, tables, lists (with task-list
+boxes), code blocks (YAML parsed safely) and links, and attaches to each
+table, list and code block the label of the field line that introduces it
+(``**Configuration:**`` before a YAML block).
 """
 
 from __future__ import annotations
@@ -13,11 +15,7 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, Protocol, TypeVar
-
-import yaml
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from phasediff.model import (
     CodeBlock,
@@ -32,7 +30,11 @@ from phasediff.model import (
 )
 from phasediff.text import collapse, normalise_key, plain
 
-_MD = MarkdownIt("commonmark", {"html": True}).enable("table")
+if TYPE_CHECKING:
+    import yaml
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
 _FIELD = re.compile(
     r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,80}?)\s*(?::\s*(?:\*\*|__)|(?:\*\*|__)\s*:)\s*(?P<value>.*)$"
 )
@@ -66,14 +68,26 @@ def split_field(line: str) -> tuple[str, str] | None:
     return collapse(match.group("label")), match.group("value").strip()
 
 
-class _Loader(yaml.SafeLoader):
+@functools.cache
+def _markdown_parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+@functools.cache
+def _yaml_loader() -> type[yaml.SafeLoader]:
     """The safe loader without timestamp resolution: dates stay the strings they were written as."""
+    import yaml
 
+    class Loader(yaml.SafeLoader):
+        pass
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+        for first, found in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return Loader
 
 
 @functools.lru_cache(maxsize=4096)
@@ -83,8 +97,10 @@ def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
     Cached by text: a configuration block recurs unchanged across most versions of
     a document.  Callers only read the data, never change it.
     """
+    import yaml
+
     try:
-        return yaml.load(text, Loader=_Loader), None, None
+        return yaml.load(text, Loader=_yaml_loader()), None, None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line if mark is not None else None
@@ -96,6 +112,8 @@ def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
 
 def dump_yaml(data: Any) -> str:
     """Plain data as block-style YAML that ``load_yaml`` reads back; keys keep their order."""
+    import yaml
+
     text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     return text
 
@@ -429,7 +447,7 @@ class _Walker:
 def parse_markdown(text: str) -> GenericDocument:
     """Any markdown to its heading tree; never raises on any input."""
     source = normalise_source(text)
-    tokens = _MD.parse(source)
+    tokens = _markdown_parser().parse(source)
     lines = source.split("\n")
     return _Walker(tokens, len(lines), lines).walk()
 
@@ -580,7 +598,7 @@ def _chunk_lines(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
 
 
 def _parse_chunk(lines: list[str], source: str, offset: int) -> ParsedChunk:
-    generic = _Walker(_MD.parse(source), len(lines), lines).walk()
+    generic = _Walker(_markdown_parser().parse(source), len(lines), lines).walk()
     preamble: Section | None = None
     flat: list[Section] = []
     for section in generic.sections:
