@@ -409,6 +409,8 @@ class ChunkStore:
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
         self.memory: dict[str, ParsedChunk] = {}
+        #: The chunks this run parsed itself: the only ones worth writing back.
+        self.fresh: set[str] = set()
 
     def get(self, key: str, /) -> ParsedChunk | None:
         found = self.memory.get(key)
@@ -420,3 +422,4 @@ class ChunkStore:
 
     def __setitem__(self, key: str, value: ParsedChunk, /) -> None:
         self.memory[key] = value
+        self.fresh.add(key)

@@ -61,7 +61,7 @@ from phasediff.model import Diagnostic, PhaseDocument
 from phasediff.parse import parse_document_cached
 
 if TYPE_CHECKING:
-    from phasediff.cache import Cache
+    from phasediff.cache import Cache, ChunkStore
     from phasediff.config import Config
     from phasediff.project import Project
 
@@ -343,7 +343,8 @@ class _Walk:
         self.config = project.config
         self.options = project.options
         self.cache: Cache = project.cache
-        self.chunks: ChunkCache = project.chunks
+        self.chunks: ChunkStore = project.chunks
+        self.stored_documents: set[str] = set()  # parsed documents the cache already holds
         self.progress = progress
         self.digest = options_digest(self.options)
         # Texts read, kept as UTF-8 bytes: a str holding one emoji takes four bytes a
@@ -510,6 +511,8 @@ class _Walk:
         doc = self.cache.document(blob)
         if doc is None:
             doc = parse_document_cached(self.text(blob), self.chunks)
+        else:
+            self.stored_documents.add(blob)
         self.documents[blob] = doc
         if len(self.documents) > DOCUMENT_LRU:
             self.documents.popitem(last=False)
@@ -530,10 +533,16 @@ class _Walk:
                     freeze()
                 if self.progress is not None:
                     self.progress(done, len(todo))
+        # The newest versions, parsed, for the next run; what the cache holds already
+        # is not pickled again.
         for blob in keep:
-            if blob in self.texts and self.cache.enabled:
-                self.cache.put_document(blob, self.document(blob))
-                for text, chunk in _chunks_of(self.text(blob), self.chunks):
+            if blob not in self.texts or not self.cache.enabled:
+                continue
+            document = self.document(blob)
+            if blob not in self.stored_documents:
+                self.cache.put_document(blob, document)
+            for text, chunk in _chunks_of(self.text(blob), self.chunks):
+                if text in self.chunks.fresh:
                     self.cache.put_chunk(chunk_digest(text), chunk)
         return found
 
