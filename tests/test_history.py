@@ -531,6 +531,28 @@ def test_new_commits_extend_the_cached_walk(
     assert f"^{tip}" in log_call
 
 
+def test_a_walk_extended_run_after_run_keeps_every_commit(
+    logging_repo: GitRepoBuilder, open_project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_module, "LOG_RUNS", 2)  # merge the stored runs early
+    for retention in ("400h", "500h", "600h", "700h"):
+        rendered(open_project(logging_repo), LogFormat.TEXT)
+        logging_repo.write(DOC2, phase_doc("2", retention=retention))
+        logging_repo.commit(f"phase 2: {retention}")
+    for phases in ([], ["2"]):  # a phase filter reads every stored record back
+        expected = fresh(logging_repo, LogFormat.JSON, phases=phases)
+        assert rendered(open_project(logging_repo), LogFormat.JSON, phases=phases) == expected
+
+
+def test_a_stored_walk_that_does_not_read_back_is_read_from_git(
+    logging_repo: GitRepoBuilder, open_project: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered(open_project(logging_repo), LogFormat.TEXT)
+    monkeypatch.setattr(history_module, "_unpickle_log", lambda run: None)
+    expected = fresh(logging_repo, LogFormat.TEXT, phases=["3"])
+    assert rendered(open_project(logging_repo), LogFormat.TEXT, phases=["3"]) == expected
+
+
 @pytest.mark.parametrize("move", ["other-branch", "amended"])
 def test_a_cached_walk_off_the_new_tip_is_read_whole(
     logging_repo: GitRepoBuilder, open_project: Any, move: str

@@ -15,7 +15,7 @@ parse none.  What is kept, each under a key that names its content:
   parsing a new version only walks the sections it changed;
 * ``logs``: the commits of one walk (``git log``'s parsed output) and the tip
   they end at, per pathspecs and start, so that the next run asks git only for
-  the commits since that tip;
+  the commits since that tip (``StoredLog``);
 * ``entries``: one commit's ``phasediff log`` entry as text, by commit SHA and
   a digest of everything its text depends on (settings, phases asked for,
   format, colour), so that a warm run renders nothing.
@@ -51,10 +51,9 @@ import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from phasediff import __version__
-from phasediff.gitrepo import LogEntry
 from phasediff.markdown import ParsedChunk
 from phasediff.model import PhaseDocument
 from phasediff.parse import PARSER_VERSION
@@ -112,6 +111,15 @@ def default_cache_dir(git_dir: Path) -> Path:
     with contextlib.suppress(OSError):
         common = (git_dir / pointer.read_text(encoding="utf-8").strip()).resolve()
     return common / "phasediff"
+
+
+class StoredLog(NamedTuple):
+    """A walk as the cache keeps it: the tip it ended at, its commits' SHAs (newest
+    first) and their records as runs of pickled ``LogEntry`` lists (newest first)."""
+
+    tip: str
+    shas: list[str]
+    runs: list[bytes]
 
 
 class Cache:
@@ -181,21 +189,18 @@ class Cache:
     def put_document_pickled(self, blob: str, value: bytes) -> None:
         self._put("documents", blob, value)
 
-    def log(self, slot: str) -> tuple[str, list[LogEntry]] | None:
-        """The tip and commits of the walk last kept under ``slot``, if any."""
+    def log(self, slot: str) -> StoredLog | None:
+        """The walk last kept under ``slot``, if any."""
         for _, value in self._get_many("logs", [slot]):
             loaded = _unpickle(value)
-            if (
-                isinstance(loaded, tuple)
-                and len(loaded) == 2
-                and isinstance(loaded[0], str)
-                and isinstance(loaded[1], list)
-            ):
-                return loaded[0], loaded[1]
+            if isinstance(loaded, tuple) and len(loaded) == 3:
+                tip, shas, runs = loaded
+                if isinstance(tip, str) and isinstance(shas, str) and isinstance(runs, list):
+                    return StoredLog(tip, shas.split("\n") if shas else [], runs)
         return None
 
-    def put_log(self, slot: str, tip: str, entries: list[LogEntry]) -> None:
-        self._put("logs", slot, dumps((tip, entries)))
+    def put_log(self, slot: str, log: StoredLog) -> None:
+        self._put("logs", slot, dumps((log.tip, "\n".join(log.shas), log.runs)))
 
     def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
         """Stored rendered log entries by key."""

@@ -38,7 +38,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from phasediff.cache import chunk_digest, dumps
+from phasediff.cache import StoredLog, chunk_digest, dumps
 from phasediff.changes import Change, Comparison, Side
 from phasediff.diff import DiffOptions, diff_documents
 from phasediff.documents import (
@@ -745,6 +745,8 @@ def _run_task(task: _Task) -> _TaskResult:
 #: Commits to follow back, through the batch reader, looking for the tip a cached walk
 #: ended at; beyond this a fresh ``git log`` is cheaper than the search.
 LOG_REACH = 2000
+#: Runs of pickled records a cached walk is kept in before they are merged into one.
+LOG_RUNS = 16
 
 
 @dataclass(frozen=True)
@@ -800,7 +802,7 @@ def walk_history(
     """
     since_rev, until_rev = resolve_range(project.repo, since, until)
     walk = _Walk(project, progress)
-    log = _log(project, since_rev, until_rev, first_parent)
+    log = _log(project, since_rev, until_rev, first_parent).entries()
     wanted = _wanted_phases(walk, log, phases, until)
     entries: list[Entry] = []
     for _, entry, _ in _entries(walk, log, wanted, _window(len(log), max_count)):
@@ -843,21 +845,23 @@ def render_history(
     since_rev, until_rev = resolve_range(project.repo, since, until)
     walk = _Walk(project, progress)
     log = _log(project, since_rev, until_rev, first_parent)
-    wanted = _wanted_phases(walk, log, phases, until)
+    wanted = _wanted_phases(walk, log.entries() if phases else [], phases, until)
     digest = _entry_digest(walk, wanted, renderer)
-    keys = {entry.sha: f"{digest}:{entry.sha}" for entry in log}
-    stored = project.cache.entries(keys.values())
-    todo = [entry for entry in log if keys[entry.sha] not in stored]
+    keys = [f"{digest}:{sha}" for sha in log.shas]
+    stored = project.cache.entries(keys)
+    missing = [index for index, key in enumerate(keys) if key not in stored]
+    records = log.head(missing[-1] + 1) if missing else []
+    todo = [records[index] for index in missing]
     computed = _entries(walk, todo, wanted, _window(len(todo), max_count))
     entries: list[RenderedEntry] = []
-    for commit in log:
-        value = stored.get(keys[commit.sha])
+    for sha, key in zip(log.shas, keys, strict=True):
+        value = stored.get(key)
         if value is None:
             _, entry, complete = next(computed)
             value = _ABSENT if entry is None else _encode_entry(entry, renderer)
             if complete:
-                project.cache.put_entry(keys[commit.sha], value)
-        item = _decode_entry(commit.sha, value)
+                project.cache.put_entry(key, value)
+        item = _decode_entry(sha, value)
         if item is None or (semantic_only and not item.semantic):
             continue
         entries.append(item)
@@ -918,7 +922,54 @@ def _wanted_phases(
     return {phase_key(phase) for phase in phases}
 
 
-def _log(project: Project, since: Revision, until: Revision, first_parent: bool) -> list[LogEntry]:
+@dataclass
+class _Log:
+    """The commits of a walk, newest first: every SHA at once, their records on demand.
+
+    The cache keeps a walk as its SHAs and runs of pickled records, one run per
+    walk that extended it, newest first: a warm ``phasediff log`` (which needs
+    only the SHAs) unpickles nothing, an incremental one pickles only its new
+    commits.  ``reload`` reads the walk from git again, should a stored run not
+    read back.
+    """
+
+    shas: list[str]
+    fresh: list[LogEntry]  # the newest commits, as this run's ``git log`` gave them
+    stored: list[bytes]  # the older ones: pickled runs of records, newest first
+    reload: Callable[[], list[LogEntry]]
+    _all: list[LogEntry] | None = None
+
+    def head(self, count: int) -> list[LogEntry]:
+        """The records of the newest ``count`` commits."""
+        if count <= len(self.fresh):
+            return self.fresh[:count]
+        return self.entries()[:count]
+
+    def entries(self) -> list[LogEntry]:
+        """The record of every commit."""
+        if self._all is None:
+            records = list(self.fresh)
+            for run in self.stored:
+                loaded = _unpickle_log(run)
+                if loaded is None:
+                    records = self.reload()
+                    break
+                records += loaded
+            if [record.sha for record in records] != self.shas:
+                records = self.reload()
+            self._all = records
+        return self._all
+
+
+def _unpickle_log(run: bytes) -> list[LogEntry] | None:
+    with contextlib.suppress(Exception):  # a run that does not read back is a miss
+        loaded = pickle.loads(run)
+        if isinstance(loaded, list) and all(isinstance(e, LogEntry) for e in loaded):
+            return loaded
+    return None
+
+
+def _log(project: Project, since: Revision, until: Revision, first_parent: bool) -> _Log:
     """The commits of the walk: one ``git log``, for only the commits since the cached tip.
 
     A first-parent walk is a chain, so the walk that ended at an earlier tip on
@@ -929,19 +980,29 @@ def _log(project: Project, since: Revision, until: Revision, first_parent: bool)
     walk is read whole.
     """
     repo, cache = project.repo, project.cache
-    assert until.sha is not None
+    tip = until.sha
+    assert tip is not None
     specs = pathspecs(project.config)
+
+    def read_whole() -> list[LogEntry]:
+        return repo.log(specs, since.sha, tip, first_parent)
+
     if not first_parent or not cache.enabled:
-        return repo.log(specs, since.sha, until.sha, first_parent)
+        whole = read_whole()
+        return _Log([entry.sha for entry in whole], whole, [], read_whole)
     slot = hashlib.sha256(json.dumps([specs, since.sha]).encode()).hexdigest()[:16]
     cached = cache.log(slot)
-    if cached is not None and repo.first_parent_reaches(until.sha, cached[0], LOG_REACH):
-        tip, known = cached
-        log = repo.log(specs, since.sha, until.sha, exclude=[tip]) + known
+    if cached is not None and repo.first_parent_reaches(tip, cached.tip, LOG_REACH):
+        fresh = repo.log(specs, since.sha, tip, exclude=[cached.tip])
+        log = _Log([entry.sha for entry in fresh] + cached.shas, fresh, cached.runs, read_whole)
     else:
-        tip, log = "", repo.log(specs, since.sha, until.sha)
-    if tip != until.sha:
-        cache.put_log(slot, until.sha, log)
+        cached, fresh = None, read_whole()
+        log = _Log([entry.sha for entry in fresh], fresh, [], read_whole)
+    if cached is None or cached.tip != tip:
+        runs = ([dumps(fresh)] if fresh else []) + log.stored
+        if len(runs) > LOG_RUNS:
+            runs = [dumps(log.entries())]
+        cache.put_log(slot, StoredLog(tip, log.shas, runs))
     return log
 
 
