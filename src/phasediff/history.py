@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from phasediff.cache import StoredLog, chunk_digest, dumps
-from phasediff.changes import Change, Comparison, Side
+from phasediff.changes import Change, Comparison, Kind, Side
 from phasediff.diff import DiffOptions, diff_documents
 from phasediff.documents import (
     PHASE_FIELD_LINES,
@@ -1115,6 +1115,13 @@ def build_changelog(
     base_refs = _refs_by_phase(project, since)
     head_refs = _refs_by_phase(project, until)
     chronological = list(reversed(history.entries))
+    by_phase: dict[str, list[tuple[Entry, DocumentChange]]] = collections.defaultdict(list)
+    for entry in chronological:
+        for document in entry.documents:
+            # A document counts for its phase, and for the phase it was before a move.
+            base_phase = document.comparison.base.phase or ""
+            for key in dict.fromkeys((phase_key(document.phase), phase_key(base_phase))):
+                by_phase[key].append((entry, document))
     releases: list[PhaseRelease] = []
     for key in sorted(base_refs.keys() | head_refs.keys(), key=_phase_order(base_refs, head_refs)):
         base_ref, head_ref = base_refs.get(key), head_refs.get(key)
@@ -1128,13 +1135,8 @@ def build_changelog(
             _ref_side(head_ref, until, phase),
             project.options,
         )
-        touching = [
-            (entry, document)
-            for entry in chronological
-            for document in entry.documents
-            if phase_key(document.phase) == key
-            or phase_key(document.comparison.base.phase or "") == key
-        ]
+        touching = by_phase.get(key, [])
+        attribution = Attribution(touching)
         status = "added" if base_ref is None else "removed" if head_ref is None else "changed"
         if status == "changed" and not comparison.changes:
             status = "unchanged"
@@ -1144,7 +1146,7 @@ def build_changelog(
                 name=(head_doc if head_ref else base_doc).overview.name,
                 status=status,
                 comparison=comparison,
-                attributions=tuple(attribute(change, touching) for change in comparison.changes),
+                attributions=tuple(attribution.commits(change) for change in comparison.changes),
                 commits=_unique(_commit_of(entry) for entry, _ in touching),
             )
         )
@@ -1159,35 +1161,49 @@ def build_changelog(
     )
 
 
-def attribute(
-    change: Change, touching: Sequence[tuple[Entry, DocumentChange]]
-) -> tuple[Commit, ...]:
-    """The commits whose own changes brought ``change`` about, oldest first.
+class Attribution:
+    """Which commits of ``touching`` (oldest first) brought each change of a phase about.
 
     A commit counts when it changed the same entity (section and key) and,
     for a change of one field, that field, a field inside it or the entity
     as a whole.  Without such a commit, the commits that changed the same
-    section count; without those, none does.
+    section count; without those, none does.  The commits' own changes are
+    indexed by section once, so a release of many changes over a long history
+    looks only at the section each change is in.
     """
-    exact: list[Commit] = []
-    related: list[Commit] = []
-    keys = _keys(change)
-    for entry, document in touching:
-        for own in document.comparison.changes:
-            if own.section != change.section:
-                continue
-            related.append(entry.commit)
-            if keys & _keys(own) and _fields_meet(change.field, own.field):
-                exact.append(entry.commit)
-                break
-    return _unique(exact or related)
+
+    def __init__(self, touching: Sequence[tuple[Entry, DocumentChange]]) -> None:
+        self.by_section: dict[str, list[tuple[Commit, set[str], str | None]]] = (
+            collections.defaultdict(list)
+        )
+        for entry, document in touching:
+            for own in document.comparison.changes:
+                self.by_section[own.section].append((entry.commit, _keys(own), own.field))
+
+    def commits(self, change: Change) -> tuple[Commit, ...]:
+        owns = self.by_section.get(change.section, [])
+        keys = _keys(change)
+        exact = [
+            commit
+            for commit, own_keys, field in owns
+            if keys & own_keys and _fields_meet(change.field, field)
+        ]
+        return _unique(exact) or _unique(commit for commit, _, _ in owns)
+
+
+def attribute(
+    change: Change, touching: Sequence[tuple[Entry, DocumentChange]]
+) -> tuple[Commit, ...]:
+    """The commits of ``touching`` that brought ``change`` about (see ``Attribution``)."""
+    return Attribution(touching).commits(change)
 
 
 def _keys(change: Change) -> set[str]:
     keys = {change.key.casefold()}
-    for value in (change.old, change.new):
-        if change.kind.value == "renamed" and isinstance(value, str):
-            keys.add(value.casefold())
+    if change.kind is Kind.RENAMED:
+        keys.update(
+            value.casefold() for value in (change.old, change.new) if isinstance(value, str)
+        )
     return keys
 
 
@@ -1283,6 +1299,7 @@ def find_or_follow(
 
 
 __all__ = [
+    "Attribution",
     "Changelog",
     "Commit",
     "DocumentChange",
