@@ -22,7 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import phasediff.cache as cache_module
-from phasediff.cache import FILE_NAME, Cache, ChunkStore, chunk_digest, default_cache_dir
+from phasediff.cache import (
+    FILE_NAME,
+    Cache,
+    ChunkStore,
+    StoredLog,
+    chunk_digest,
+    default_cache_dir,
+)
 from phasediff.markdown import (
     ParsedChunk,
     chunk_texts,
@@ -270,6 +277,9 @@ def test_values_survive_a_reopen(tmp_path: Path) -> None:
         cache.put_document("b1", doc("One"))
         chunk = ParsedChunk(0, None, (), ())
         cache.put_chunk("d1", chunk)
+        cache.put_log("s1", StoredLog("c2", ["c2", "c1"], [b"run"]))
+        cache.put_log("s2", StoredLog("c0", [], []))
+        cache.put_entry("e1", b"Stext")
         assert cache.phases(["b1"]) == {"b1": "3"}  # pending writes are visible before a flush
     with Cache(path) as cache:
         assert cache.phases(["b1", "b2", "b3"]) == {"b1": "3", "b2": None}
@@ -277,6 +287,10 @@ def test_values_survive_a_reopen(tmp_path: Path) -> None:
         assert cache.document("b1") == doc("One")
         assert cache.document("b9") is None
         assert cache.chunk("d1") == ParsedChunk(0, None, (), ())
+        assert cache.log("s1") == StoredLog("c2", ["c2", "c1"], [b"run"])
+        assert cache.log("s2") == StoredLog("c0", [], [])
+        assert cache.log("s3") is None
+        assert cache.entries(["e1", "e2"]) == {"e1": b"Stext"}
         assert cache.warnings == []
 
 
