@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -569,6 +570,18 @@ def test_a_cached_walk_off_the_new_tip_is_read_whole(
     text = rendered(open_project(logging_repo), LogFormat.TEXT)
     assert text == fresh(logging_repo, LogFormat.TEXT)
     assert "720h" in text
+
+
+def test_a_stored_entry_that_does_not_read_back_is_rendered_again(
+    logging_repo: GitRepoBuilder, open_project: Any, tmp_path: Path
+) -> None:
+    rendered(open_project(logging_repo), LogFormat.TEXT)
+    connection = sqlite3.connect(tmp_path / "cache" / "cache.sqlite3")
+    with connection:
+        assert connection.execute("UPDATE entries SET value = X'3F'").rowcount > 0
+    connection.close()
+    expected = fresh(logging_repo, LogFormat.TEXT)
+    assert rendered(open_project(logging_repo), LogFormat.TEXT) == expected
 
 
 def test_an_entry_with_a_missing_version_is_never_cached(

@@ -848,7 +848,11 @@ def render_history(
     wanted = _wanted_phases(walk, log.entries() if phases else [], phases, until)
     digest = _entry_digest(walk, wanted, renderer)
     keys = [f"{digest}:{sha}" for sha in log.shas]
-    stored = project.cache.entries(keys)
+    stored = {
+        key: value
+        for key, value in project.cache.entries(keys).items()
+        if value[:1] in (_ABSENT, _SEMANTIC, _FORM_ONLY)  # anything else is a miss
+    }
     missing = [index for index, key in enumerate(keys) if key not in stored]
     records = log.head(missing[-1] + 1) if missing else []
     todo = [records[index] for index in missing]
