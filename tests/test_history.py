@@ -311,6 +311,12 @@ def test_merges_first_parent_and_all_parents(git_repo: GitRepoBuilder, open_proj
     everything = walk_history(project, first_parent=False)
     assert subjects(everything) == ["Merge feature", "add Promtail", "phase 2"]
     assert ("component-added", "Promtail") in rules(everything, 1)
+    # Rendered from the cache, cold then warm, the two walks stay apart.
+    for _ in ("cold", "warm"):
+        for first_parent in (True, False):
+            text = rendered(open_project(git_repo), LogFormat.TEXT, first_parent=first_parent)
+            assert text == fresh(git_repo, LogFormat.TEXT, first_parent=first_parent)
+            assert ("add Promtail" in text) is not first_parent
 
 
 def test_a_broken_version_still_parses_and_carries_its_notes(
@@ -475,8 +481,15 @@ def fresh(builder: GitRepoBuilder, fmt: LogFormat, **options: Any) -> str:
 @pytest.mark.parametrize("fmt", list(LogFormat), ids=lambda f: f.value)
 @pytest.mark.parametrize(
     "options",
-    [{}, {"semantic_only": True}, {"max_count": 2}, {"phases": ["2"]}, {"since": "HEAD~3"}],
-    ids=["all", "semantic-only", "max-count", "phase", "range"],
+    [
+        {},
+        {"semantic_only": True},
+        {"max_count": 2},
+        {"phases": ["2"]},
+        {"since": "HEAD~3"},
+        {"first_parent": False},
+    ],
+    ids=["all", "semantic-only", "max-count", "phase", "range", "all-parents"],
 )
 def test_cached_entries_join_into_what_rendering_the_walk_gives(
     logging_repo: GitRepoBuilder, open_project: Any, fmt: LogFormat, options: dict[str, Any]
