@@ -380,6 +380,12 @@ def dumps(value: Any) -> bytes:
     return buffer.getvalue()
 
 
+def loads(value: bytes) -> Any:
+    """A value ``dumps`` wrote, or None when it cannot be read back (a miss)."""
+    loaded = _unpickle(value)
+    return None if loaded is _MISSING else loaded
+
+
 def _unpickle(value: bytes) -> Any:
     """A stored value, or ``_MISSING`` when it cannot be read back (then it is a miss)."""
     try:

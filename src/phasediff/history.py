@@ -36,9 +36,9 @@ import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from phasediff.cache import StoredLog, chunk_digest, dumps
+from phasediff.cache import StoredLog, chunk_digest, dumps, loads
 from phasediff.changes import Change, Comparison, Kind, Side
 from phasediff.diff import DiffOptions, diff_documents
 from phasediff.documents import (
@@ -804,13 +804,8 @@ def walk_history(
     walk = _Walk(project, progress)
     log = _log(project, since_rev, until_rev, first_parent).entries()
     wanted = _wanted_phases(walk, log, phases, until)
-    entries: list[Entry] = []
-    for _, entry, _ in _entries(walk, log, wanted, _window(len(log), max_count)):
-        if entry is None or (semantic_only and not entry.semantic):
-            continue
-        entries.append(entry)
-        if max_count is not None and len(entries) >= max_count:
-            break
+    computed = _entries(walk, log, wanted, _window(len(log), max_count))
+    entries = _select((entry for _, entry, _ in computed), semantic_only, max_count)
     project.cache.flush()
     return History(
         since=since_rev,
@@ -857,20 +852,18 @@ def render_history(
     records = log.head(missing[-1] + 1) if missing else []
     todo = [records[index] for index in missing]
     computed = _entries(walk, todo, wanted, _window(len(todo), max_count))
-    entries: list[RenderedEntry] = []
-    for sha, key in zip(log.shas, keys, strict=True):
-        value = stored.get(key)
-        if value is None:
-            _, entry, complete = next(computed)
-            value = _ABSENT if entry is None else _encode_entry(entry, renderer)
-            if complete:
-                project.cache.put_entry(key, value)
-        item = _decode_entry(sha, value)
-        if item is None or (semantic_only and not item.semantic):
-            continue
-        entries.append(item)
-        if max_count is not None and len(entries) >= max_count:
-            break
+
+    def items() -> Iterator[RenderedEntry | None]:
+        for sha, key in zip(log.shas, keys, strict=True):
+            value = stored.get(key)
+            if value is None:
+                _, entry, complete = next(computed)
+                value = _ABSENT if entry is None else _encode_entry(entry, renderer)
+                if complete:
+                    project.cache.put_entry(key, value)
+            yield _decode_entry(sha, value)
+
+    entries = _select(items(), semantic_only, max_count)
     project.cache.flush()
     return RenderedHistory(
         since=since_rev,
@@ -880,6 +873,26 @@ def render_history(
         entries=tuple(entries),
         skipped=tuple(walk.skipped.values()),
     )
+
+
+class _Semantic(Protocol):
+    @property
+    def semantic(self) -> bool: ...
+
+
+_S = TypeVar("_S", bound=_Semantic)
+
+
+def _select(items: Iterable[_S | None], semantic_only: bool, max_count: int | None) -> list[_S]:
+    """The entries to show, newest first; stops consuming ``items`` once there are enough."""
+    kept: list[_S] = []
+    for item in items:
+        if item is None or (semantic_only and not item.semantic):
+            continue
+        kept.append(item)
+        if max_count is not None and len(kept) >= max_count:
+            break
+    return kept
 
 
 _ABSENT = b"-"  # the commit changed no phase document asked for
@@ -966,10 +979,9 @@ class _Log:
 
 
 def _unpickle_log(run: bytes) -> list[LogEntry] | None:
-    with contextlib.suppress(Exception):  # a run that does not read back is a miss
-        loaded = pickle.loads(run)
-        if isinstance(loaded, list) and all(isinstance(e, LogEntry) for e in loaded):
-            return loaded
+    loaded = loads(run)
+    if isinstance(loaded, list) and all(isinstance(e, LogEntry) for e in loaded):
+        return loaded
     return None
 
 
