@@ -110,16 +110,35 @@ class _Emitter:
         )
 
 
+#: At most this many values come out of one ``jsonable`` call; the rest reads ``<truncated>``.
+JSONABLE_BUDGET = 1_000_000
+
+
 def jsonable(value: Any) -> Any:
-    """YAML data and model values to plain JSON values (stable, string keys)."""
+    """YAML data and model values to plain JSON values (stable, string keys).
+
+    A structure that refers to itself (a YAML anchor inside its own node) is cut with
+    ``"<recursive>"``; shared parts are written out each time, up to ``JSONABLE_BUDGET``
+    values in all.
+    """
+    return _jsonable(value, frozenset(), [JSONABLE_BUDGET])
+
+
+def _jsonable(value: Any, path: frozenset[int], budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return "<truncated>"
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((jsonable(v) for v in value), key=str)
+    if isinstance(value, (Mapping, list, tuple, set, frozenset)):
+        if id(value) in path:
+            return "<recursive>"
+        inner = path | {id(value)}
+        if isinstance(value, Mapping):
+            return {str(k): _jsonable(v, inner, budget) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [_jsonable(v, inner, budget) for v in value]
+        return sorted((_jsonable(v, inner, budget) for v in value), key=str)
     return str(value)
 
 

@@ -90,17 +90,38 @@ def _yaml_loader() -> type[yaml.SafeLoader]:
     return Loader
 
 
+#: However many aliases a YAML block uses, the data it stands for may hold at most this many
+#: values more than ten times the values written out (a "billion laughs" block of nine lines
+#: would otherwise expand to a billion strings in every diff, JSON rendering and comparison).
+YAML_EXPANSION_FLOOR = 10_000
+
+
 @functools.lru_cache(maxsize=4096)
 def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
     """Parse YAML safely: ``(data, error message, 0-based error line within the block)``.
 
     Cached by text: a configuration block recurs unchanged across most versions of
-    a document.  Callers only read the data, never change it.
+    a document.  Callers only read the data, never change it.  A block whose aliases
+    expand it beyond ``YAML_EXPANSION_FLOOR`` plus ten times its written size is an
+    error, like a block that does not parse: it is counted on the composed nodes,
+    before anything is constructed.
     """
     import yaml
 
+    loader = _yaml_loader()(text)
     try:
-        return yaml.load(text, Loader=_yaml_loader()), None, None
+        node = loader.get_single_node()
+        if node is None:
+            return None, None, None
+        written = _written_nodes(node)
+        budget = YAML_EXPANSION_FLOOR + 10 * written
+        if _expanded_nodes(node, budget) > budget:
+            return (
+                None,
+                f"its aliases expand {written} written values to more than {budget}",
+                node.start_mark.line,
+            )
+        return loader.construct_document(node), None, None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line if mark is not None else None
@@ -108,6 +129,52 @@ def load_yaml(text: str) -> tuple[Any, str | None, int | None]:
         return None, str(problem), line
     except (ValueError, TypeError, RecursionError) as exc:  # odd scalars, deep nesting
         return None, str(exc), None
+    finally:
+        loader.dispose()
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    import yaml
+
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _written_nodes(root: yaml.Node) -> int:
+    """How many distinct nodes a composed document holds (each anchor counted once)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for child in _children(stack.pop()):
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+
+
+def _expanded_nodes(root: yaml.Node, budget: int) -> int:
+    """How many values the document stands for with every alias expanded, up to ``budget + 1``.
+
+    Walked as ``render.common.jsonable`` walks the data: an alias to an enclosing node
+    (a structure that refers to itself) counts once, as the ``<recursive>`` marker it
+    becomes there.  The walk stops as soon as the count passes the budget.
+    """
+    count = 0
+    # (node, the ids of its enclosing nodes) — explicit stack: blocks may nest deeply.
+    stack: list[tuple[yaml.Node, frozenset[int]]] = [(root, frozenset())]
+    while stack:
+        node, path = stack.pop()
+        count += 1
+        if count > budget:
+            break
+        if id(node) in path:
+            continue
+        inner = path | {id(node)}
+        stack.extend((child, inner) for child in _children(node))
+    return count
 
 
 def dump_yaml(data: Any) -> str:

@@ -75,7 +75,7 @@ from phasediff.text import (
 
 _R = TypeVar("_R")
 
-PARSER_VERSION = 1
+PARSER_VERSION = 2
 """Bump when the parsed model of some input changes: it keys the persistent cache."""
 
 # ---------------------------------------------------------------------------

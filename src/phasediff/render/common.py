@@ -136,6 +136,11 @@ def scalar_text(value: Any) -> str:
 _INT_BITS = 4096
 
 
+#: At most this many values come out of one ``jsonable`` call; the rest reads ``<truncated>``.
+#: ``markdown.load_yaml`` already refuses blocks that aliases blow up; this holds for any value.
+JSONABLE_BUDGET = 1_000_000
+
+
 def jsonable(value: Any) -> Any:
     """Any value (change values, parsed YAML) as plain JSON data, never raising.
 
@@ -143,11 +148,16 @@ def jsonable(value: Any) -> Any:
     NaN, and anchors that make a structure refer to itself.  Keys and odd
     scalars become strings, NaN/infinity become their text, and a cycle is cut
     with ``"<recursive>"``, so ``json.dumps`` of the result always succeeds.
+    Shared parts (aliases) are written out each time they occur, up to
+    ``JSONABLE_BUDGET`` values in all.
     """
-    return _jsonable(value, frozenset())
+    return _jsonable(value, frozenset(), [JSONABLE_BUDGET])
 
 
-def _jsonable(value: Any, path: frozenset[int]) -> Any:
+def _jsonable(value: Any, path: frozenset[int], budget: list[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return "<truncated>"
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _INT_BITS:
         return f"<integer of {value.bit_length()} bits>"
     if value is None or isinstance(value, bool | int | str):
@@ -159,8 +169,8 @@ def _jsonable(value: Any, path: frozenset[int]) -> Any:
             return "<recursive>"
         inner = path | {id(value)}
         if isinstance(value, dict):
-            return {scalar_text(key): _jsonable(item, inner) for key, item in value.items()}
+            return {scalar_text(key): _jsonable(item, inner, budget) for key, item in value.items()}
         if isinstance(value, set | frozenset):
-            return sorted((_jsonable(item, inner) for item in value), key=scalar_text)
-        return [_jsonable(item, inner) for item in value]
+            return sorted((_jsonable(item, inner, budget) for item in value), key=scalar_text)
+        return [_jsonable(item, inner, budget) for item in value]
     return scalar_text(value)
