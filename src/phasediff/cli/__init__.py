@@ -27,6 +27,9 @@ LAZY_COMMANDS = {
     "check": "phasediff.cli.check:check_command",
     "comment": "phasediff.cli.ci:comment_command",
     "accept": "phasediff.cli.ci:accept_command",
+    "trace": "phasediff.cli.report:trace_command",
+    "textconv": "phasediff.cli.report:textconv_command",
+    "install-git-diff": "phasediff.cli.report:install_git_diff_command",
 }
 
 

@@ -1,0 +1,100 @@
+"""``phasediff trace``, ``textconv`` and ``install-git-diff``: thin wiring over their cores."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from phasediff.cli.common import format_option, output_option, repo_option, run_command
+from phasediff.cli.history import cache_options, opened
+from phasediff.errors import EXIT_OK, PhasediffError
+from phasediff.render.trace import TraceFormat, render_trace
+
+TRACE_EXIT_CODES = (
+    "Exit codes: 0 traced; 2 usage error; 3 runtime error (not a repository, unknown "
+    "revision, an entity no phase or commit mentions: the message names close matches)."
+)
+
+
+@click.command("trace", epilog=TRACE_EXIT_CODES)
+@click.argument("entity")
+@click.option("--to", "until", default="HEAD", show_default=True, help="Trace up to this revision.")
+@format_option(f.value for f in TraceFormat)
+@output_option
+@cache_options
+@repo_option
+@run_command
+def trace_command(
+    entity: str,
+    until: str,
+    fmt: str,
+    output: Path | None,
+    cache_dir: Path | None,
+    no_cache: bool,
+    repo_path: Path,
+) -> int:
+    """The history of one thing across phases and commits.
+
+    \b
+    phasediff trace Loki                                 a component
+    phasediff trace port:4317                            a port (number, or number/protocol)
+    phasediff trace env:LOKI_RETENTION_PERIOD            an environment variable
+    phasediff trace metric:promtail_sent_entries_total   a metric
+    phasediff trace config:loki-config.yaml              a configuration file
+
+    For each phase: whether the entity exists there (new, modified, retained,
+    replaced, removed, not mentioned) and its values.  For each commit that
+    changed it: the change, author, date and subject.  Built on the cached
+    history walk, so a second run reads no document.
+    """
+    from phasediff.cli.common import write_output
+    from phasediff.trace import build_trace
+
+    with opened(repo_path, cache_dir, no_cache) as project:
+        trace = build_trace(project, entity, until=until)
+    for skipped in trace.skipped:
+        click.echo(f"Warning: {skipped.message}", err=True)
+    write_output(render_trace(trace, TraceFormat(fmt)), output)
+    return EXIT_OK
+
+
+@click.command("textconv")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@run_command
+def textconv_command(file: Path) -> int:
+    """Print a phase document's parsed model, one fact a line (a git textconv driver).
+
+    With `phasediff install-git-diff`, `git diff` and `git log -p` show the
+    facts that changed in a phase document, and nothing for an edit of form
+    only (re-wrapped prose, aligned tables, re-ordered rows).
+    """
+    from phasediff.documents import load_text
+    from phasediff.parse import parse_document
+    from phasediff.textconv import render_textconv
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise PhasediffError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
+    text = load_text(data, str(file), None)
+    click.echo(render_textconv(parse_document(text)), nl=False)
+    return EXIT_OK
+
+
+@click.command("install-git-diff")
+@repo_option
+@run_command
+def install_git_diff_command(repo_path: Path) -> int:
+    """Make `git diff` show phase documents through `phasediff textconv` (this repository only).
+
+    Sets `diff.phasediff.textconv` in the repository's own git config and adds
+    a `diff=phasediff` line for each phase-document glob to .gitattributes.
+    Running it again changes nothing.  `git diff --no-textconv` shows the raw
+    text; `git config --unset diff.phasediff.textconv` turns it off.
+    """
+    from phasediff.gitdiff import install_git_diff
+
+    for line in install_git_diff(repo_path):
+        click.echo(line)
+    return EXIT_OK
