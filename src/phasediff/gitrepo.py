@@ -354,6 +354,20 @@ class Repository:
             sha = parent
         return False
 
+    # -- local configuration ---------------------------------------------------
+
+    def get_config(self, key: str) -> str | None:
+        """The repository-local value of ``key`` (``.git/config``), None when unset."""
+        try:
+            out = self._run("config", "--local", "--get", key)
+        except RepositoryError:
+            return None
+        return out.decode("utf-8", "replace").rstrip("\n")
+
+    def set_config(self, key: str, value: str) -> None:
+        """Set ``key`` in the repository-local git config (never the user's global one)."""
+        self._run("config", "--local", key, value)
+
     # -- internals -----------------------------------------------------------
 
     def _run(self, command: str, *args: str) -> bytes:
