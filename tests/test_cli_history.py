@@ -243,12 +243,23 @@ def test_a_missing_object_is_a_warning_and_listed(git_repo: GitRepoBuilder) -> N
     result = invoke(git_repo.root, "log", "--format", "json")
     assert result.exit_code == 0, explain(result)
     assert result.stderr == (
-        f"Warning: skipped {doc} at {git_repo.rev_parse('HEAD~2')[:7]}: object missing "
-        "(a partial or damaged clone?); `git fetch` restores it\n"
+        f"Warning: skipped {doc} at {git_repo.rev_parse('HEAD~2')[:7]}: object {lost[:7]} "
+        "is missing from this clone; fetch it or use a full clone\n"
     )
     data = json.loads(result.stdout)
     assert [s["blob"] for s in data["skipped"]] == [lost]
-    assert [e["commit"]["subject"] for e in data["entries"]] == ["phase 1 Complete"]
+    # The first readable version has nothing readable before it: compared with nothing.
+    assert [e["commit"]["subject"] for e in data["entries"]] == [
+        "phase 1 Complete",
+        "phase 1 In Progress",
+    ]
+    first = data["entries"][1]["documents"][0]
+    assert first["skipped_base"] == git_repo.rev_parse("HEAD~2")
+    assert first["base"]["path"] is None
+    text = invoke(git_repo.root, "log")
+    assert text.exit_code == 0, explain(text)
+    assert "could not be read, and none before it: compared with nothing" in text.stdout
+    assert text.stderr.count("\n") == 1
 
 
 def test_a_progress_bar_only_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -268,3 +279,98 @@ def test_a_progress_bar_only_at_a_terminal(monkeypatch: pytest.MonkeyPatch) -> N
         for done in range(1, 501):
             update(done, 500)
     assert quiet.getvalue() == ""
+
+
+# -- documents that move to another phase --------------------------------------------------
+
+
+def _moving_doc(title: str, *lines: str) -> str:
+    """A house-layout document without a Phase field: its directory says its phase."""
+    body = "".join(f"- {line}\n" for line in lines)
+    return f"# {title}\n\n## Purpose\n\nWhat the system is for.\n\n## Rules\n\n{body}"
+
+
+@pytest.fixture
+def moving_repo(git_repo: GitRepoBuilder) -> GitRepoBuilder:
+    """One document moved docs/phase-2 -> phase-3 -> phase-4 -> phase-5, edited on the way."""
+    git_repo.write("docs/phase-2/ARCHITECTURE.md", _moving_doc("Design", "tenants are isolated"))
+    git_repo.commit("design added")
+    git_repo.mv("docs/phase-2/ARCHITECTURE.md", "docs/phase-3/ARCHITECTURE.md")
+    git_repo.write(
+        "docs/phase-3/ARCHITECTURE.md",
+        _moving_doc("Design", "tenants are isolated", "users sign in with OAuth"),
+    )
+    git_repo.commit("moved to phase 3, sign-in rule")
+    git_repo.write(
+        "docs/phase-3/ARCHITECTURE.md",
+        _moving_doc("Design", "tenants are isolated per shop", "users sign in with OAuth"),
+    )
+    git_repo.commit("isolation per shop")
+    git_repo.mv("docs/phase-3/ARCHITECTURE.md", "docs/phase-4/ARCHITECTURE.md")
+    git_repo.commit("moved to phase 4")
+    git_repo.write(
+        "docs/phase-4/ARCHITECTURE.md",
+        _moving_doc("Design", "tenants are isolated per shop", "guests need no account"),
+    )
+    git_repo.commit("guests")
+    git_repo.mv("docs/phase-4/ARCHITECTURE.md", "docs/phase-5/ARCHITECTURE.md")
+    git_repo.commit("moved to phase 5")
+    return git_repo
+
+
+def _same_cached_and_not(repo: Path, cache: Path, *args: str) -> Result:
+    """Run a command cold, warm and without the cache: all three print the same bytes."""
+    plain = invoke(repo, *args)
+    assert plain.exit_code == 0, explain(plain)
+    for _ in ("cold", "warm"):
+        cached = invoke(repo, *args, cache=cache)
+        assert cached.exit_code == 0, explain(cached)
+        assert (cached.stdout, cached.stderr) == (plain.stdout, plain.stderr)
+    return plain
+
+
+def test_log_of_a_phase_follows_its_document_across_phase_numbers(
+    moving_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    result = _same_cached_and_not(moving_repo.root, tmp_path / "cache", "log", "5")
+    subjects = [line.strip() for line in result.stdout.splitlines() if line.startswith("    ")]
+    for subject in (
+        "moved to phase 5",
+        "guests",
+        "moved to phase 4",
+        "isolation per shop",
+        "moved to phase 3, sign-in rule",
+        "design added",
+    ):
+        assert subject in subjects
+    # Each renumbering is said once, on the commit that made it.
+    for old, new in (("2", "3"), ("3", "4"), ("4", "5")):
+        assert result.stdout.count(f"Phase {old} document is now phase {new}") == 1
+    assert "6 commits changed phase documents." in result.stdout
+    assert "guests need no account" in result.stdout
+
+
+def test_log_of_a_phase_keyed_by_where_its_documents_end(
+    moving_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    # At HEAD~1 the document is phase 4 and all its history is phase 4's; at HEAD it has
+    # moved on, and phase 4's log keeps only the commits where it was phase 4.
+    cache = tmp_path / "cache"
+    early = invoke(moving_repo.root, "log", "4", "--to", "HEAD~1", cache=cache)
+    assert "design added" in early.stdout, explain(early)
+    late = _same_cached_and_not(moving_repo.root, cache, "log", "4")
+    assert "design added" not in late.stdout
+    assert "guests" in late.stdout and "moved to phase 5" in late.stdout
+
+
+def test_log_json_records_the_renumbering(moving_repo: GitRepoBuilder) -> None:
+    result = invoke(moving_repo.root, "log", "5", "--format", "json")
+    data = json.loads(result.stdout)
+    renumbered = [
+        (change["old"], change["new"])
+        for entry in data["entries"]
+        for document in entry["documents"]
+        for change in document["changes"]
+        if change["rule"] == "phase-renumbered"
+    ]
+    assert renumbered == [("4", "5"), ("3", "4"), ("2", "3")]

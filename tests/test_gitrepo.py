@@ -503,3 +503,23 @@ def test_parse_log_round_trips_any_fields_and_paths(entries: list[LogEntry]) -> 
 def test_parse_log_rejects_garbage() -> None:
     with pytest.raises(RepositoryError, match="Unexpected git log output"):
         parse_log(b"warning: something odd\0")
+
+
+def test_a_file_whose_object_is_missing_says_so_with_its_path(
+    git_repo: GitRepoBuilder, opened: Callable[[GitRepoBuilder], Repository]
+) -> None:
+    git_repo.write(DOC3, "# soon lost\n")
+    git_repo.commit()
+    blob = git_repo.blob("HEAD", DOC3)
+    (git_repo.root / ".git" / "objects" / blob[:2] / blob[2:]).unlink()
+    repo = opened(git_repo)
+    head = git_repo.rev_parse("HEAD")
+    with pytest.raises(MissingObjectError) as caught:
+        repo.read_file(head, DOC3)
+    assert str(caught.value) == (
+        f"Object {blob[:7]} of {DOC3} at {head[:7]} is missing from this clone; "
+        "fetch it or use a full clone."
+    )
+    assert caught.value.blob == blob
+    with pytest.raises(DocumentError, match="not found at"):
+        repo.read_file(head, "docs/phase-9/ARCHITECTURE.md")

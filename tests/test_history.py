@@ -375,8 +375,18 @@ def test_a_missing_blob_is_skipped_and_listed(
     assert [(s.blob, s.path) for s in history.skipped] == [(lost, DOC2)]
     assert "missing" in history.skipped[0].reason
     assert history.skipped[0].commit == logging_repo.rev_parse("HEAD~2")
-    # The two commits that need the lost version are skipped; the rest is reported.
-    assert subjects(history) == ["phase 3 draft; LOKI_URL required", "phase 2 draft"]
+    # Only the lost version is skipped: the next commit compares its version with the
+    # last readable one (the draft), so the longer retention is still reported.
+    assert subjects(history) == [
+        "phase 3 draft; LOKI_URL required",
+        "phase 2: re-wrap, CRLF",
+        "phase 2 draft",
+    ]
+    bridged = history.entries[1].documents[0]
+    assert bridged.skipped_base == logging_repo.rev_parse("HEAD~2")
+    assert bridged.comparison.base.rev == logging_repo.rev_parse("HEAD~4")
+    assert bridged.status == "modified"
+    assert ("component-config-changed", "Loki") in rules(history, 1)
 
 
 def test_one_git_log_and_one_cat_file_per_run(

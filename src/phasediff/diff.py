@@ -192,6 +192,10 @@ def _diff_overview(
     old, new = base.overview, head.overview
     if old is new:
         return
+    if not phases and old.phase and new.phase and _phase_id(old.phase) != _phase_id(new.phase):
+        out.emit(
+            "phase-renumbered", Kind.CHANGED, "phase", None, old.phase, new.phase, line=new.line
+        )
     if old.status != new.status and new.status is not None:
         old_value = old.status.value if old.status else None
         new_value = new.status.value
@@ -210,6 +214,27 @@ def _diff_overview(
     if old.summary != new.summary and not phases:
         before, after = _excerpt(old.summary, new.summary)
         out.emit("summary-changed", Kind.CHANGED, "summary", None, before, after, line=new.line)
+
+
+def _phase_id(phase: str) -> str:
+    """A phase id compared as ``documents.phase_key`` does: case and leading zeros aside."""
+    bare = re.sub(r"^phase(?:[-_ ]+|(?=\d))", "", phase.strip(), count=1, flags=re.I)
+    return re.sub(r"\d+", lambda digits: str(int(digits.group())), bare).casefold()
+
+
+def phase_renumbered(
+    old_phase: str, new_phase: str, options: DiffOptions | None, path: str | None
+) -> tuple[Change, ...]:
+    """The change saying that a document now belongs to another phase, or none if it does not.
+
+    For a document whose phase comes from its path (no ``**Phase:**`` field), a
+    move to another phase's directory is the renumbering; history adds it here.
+    """
+    if _phase_id(old_phase) == _phase_id(new_phase):
+        return ()
+    out = _Emitter(options or DiffOptions(), None, path)
+    out.emit("phase-renumbered", Kind.CHANGED, "phase", None, old_phase, new_phase)
+    return tuple(out.changes)
 
 
 def _diff_checklist(

@@ -21,7 +21,7 @@ from pathlib import PurePosixPath
 
 from phasediff.config import Config
 from phasediff.errors import DocumentError, UnknownPhaseError
-from phasediff.gitrepo import Repository
+from phasediff.gitrepo import MissingObjectError, Repository, missing_object_message
 
 #: How far into a document the ``**Phase:**`` field is looked for (it sits in the overview).
 PHASE_FIELD_LINES = 60
@@ -229,7 +229,12 @@ def discover(repo: Repository, rev: str | None, config: Config) -> list[Document
     for path in repo.list_files(commit):
         if not is_candidate(path, config):
             continue
-        blob, data = repo.read_file(commit, path)
+        try:
+            blob, data = repo.read_file(commit, path)
+        except MissingObjectError as exc:
+            # Its content is absent from this clone: listed by its path, and reading it
+            # says what is missing when it is actually needed.
+            blob, data = exc.blob, b""
         text = data.decode("utf-8", errors="replace")
         phase = phase_from_text(text) or phase_from_path(path)
         if phase is None or is_placeholder(phase):
@@ -299,7 +304,11 @@ def read_document(repo: Repository, ref: DocumentRef) -> SourceDocument:
     the blob SHA of what was read.
     """
     if ref.rev is not None and ref.blob is not None:
-        data = repo.read_blob(ref.blob)
+        try:
+            data = repo.read_blob(ref.blob)
+        except MissingObjectError as exc:
+            message = missing_object_message(ref.blob, ref.path, ref.rev)
+            raise MissingObjectError(message, ref.blob) from exc
     else:
         blob, data = repo.read_file(ref.rev, ref.path)
         ref = replace(ref, blob=blob)

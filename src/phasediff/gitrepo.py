@@ -49,8 +49,13 @@ class MissingObjectError(RepositoryError):
 
     Happens in partial clones and damaged mirrors.  It is a ``RepositoryError``
     so a caller that does not care still reports it, and a separate class so the
-    history walker can catch it and skip that one version.
+    history walker can catch it and skip that one version.  ``blob`` is the
+    missing object's SHA when it is a file's content (its path is in the tree).
     """
+
+    def __init__(self, message: str, blob: str | None = None) -> None:
+        super().__init__(message)
+        self.blob = blob
 
 
 @dataclass(frozen=True)
@@ -240,6 +245,10 @@ class Repository:
                 self._reset_batch()
                 raise RepositoryError(f"Reading {path} at {rev} failed: {exc}") from exc
             self.resolve(rev)  # an unknown revision explains itself better than a missing path
+            blob = self._tree_blob(rev, path)
+            if blob is not None:
+                # The path is in the tree; only its content is absent (a partial or damaged clone).
+                raise MissingObjectError(missing_object_message(blob, path, rev), blob) from exc
             raise DocumentError(
                 f"{path} not found at {rev}. `git ls-tree -r --name-only {rev}` lists its files."
             ) from exc
@@ -418,6 +427,18 @@ class Repository:
         # requests (or dead); drop it, and the next read starts a fresh one.
         self._repo.git.clear_cache()
 
+    def _tree_blob(self, rev: str, path: str) -> str | None:
+        """The blob SHA ``path`` has in the tree of ``rev``, or None when it is not there."""
+        out = self._run(
+            "ls-tree", "-z", "--full-tree", self.resolve(rev), "--", f":(literal){path}"
+        )
+        for record in out.split(b"\0"):
+            meta, _, name = record.partition(b"\t")
+            if record and _decode_path(name) == path:
+                _, kind, blob = meta.decode("ascii").split(" ")
+                return blob if kind == "blob" else None
+        return None
+
     def _read_file_via_tree(self, rev: str, path: str) -> tuple[str | None, bytes]:
         sha = self.resolve(rev)
         out = self._run("ls-tree", "-z", "--full-tree", sha, "--", f":(literal){path}")
@@ -427,7 +448,11 @@ class Repository:
                 _, kind, blob = meta.decode("ascii").split(" ")
                 if kind != "blob":
                     raise DocumentError(f"{path!r} at {rev} is a {kind}, not a file.")
-                return blob, self.read_blob(blob)
+                try:
+                    return blob, self.read_blob(blob)
+                except MissingObjectError as exc:
+                    message = missing_object_message(blob, path, rev)
+                    raise MissingObjectError(message, blob) from exc
         raise DocumentError(
             f"{path!r} not found at {rev}. `git ls-tree -r --name-only {rev}` lists its files."
         )
@@ -441,6 +466,20 @@ def _first_parent(commit: bytes) -> str | None:
         if line.startswith(b"parent "):
             return line[7:].decode("ascii").strip()
     return None
+
+
+def missing_object_message(blob: str, path: str, rev: str | None) -> str:
+    """What to say when ``path``'s content (object ``blob``) at ``rev`` is absent."""
+    where = "" if rev is None else f" at {_short(rev)}"
+    return (
+        f"Object {blob[:7]} of {path}{where} is missing from this clone; "
+        "fetch it or use a full clone."
+    )
+
+
+def _short(rev: str) -> str:
+    """A full SHA shortened for display; a revision as the user wrote it kept."""
+    return rev[:7] if re.fullmatch(r"[0-9a-f]{40}", rev) else rev
 
 
 def blob_sha(data: bytes) -> str:

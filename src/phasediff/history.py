@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from phasediff.cache import StoredLog, chunk_digest, dumps, loads
 from phasediff.changes import Change, Comparison, Kind, Side
-from phasediff.diff import DiffOptions, diff_documents
+from phasediff.diff import DiffOptions, diff_documents, phase_renumbered
 from phasediff.documents import (
     PHASE_FIELD_LINES,
     DocumentRef,
@@ -115,6 +115,9 @@ class DocumentChange:
     comparison: Comparison
     #: The head's parse notes that the base did not have: what this commit broke.
     introduced: tuple[Diagnostic, ...] = ()
+    #: The commit whose version of the document could not be read, when the base is
+    #: the last readable version before it (or nothing, when none is).
+    skipped_base: str | None = None
 
     @property
     def semantic(self) -> bool:
@@ -289,6 +292,8 @@ class _Pair:
     base_rev: str | None
     head_rev: str
     age: int  # the commit's position in the log, 0 for the newest
+    index: int = -1  # the change's position in the commit's raw diff
+    skipped_base: str | None = None  # see ``DocumentChange.skipped_base``
 
     @property
     def phase(self) -> str:
@@ -355,6 +360,7 @@ class _Walk:
         self.skipped: dict[str, Skipped] = {}  # by blob: one line per unreadable version
         self.documents: collections.OrderedDict[str, PhaseDocument] = collections.OrderedDict()
         self.candidates: dict[str, bool] = {}
+        self.lineages = _Lineages()
 
     # -- versions and their phases ---------------------------------------------------
 
@@ -393,7 +399,10 @@ class _Walk:
                 data = self.repo.read_blob(blob)
                 text = load_text(data, path, commit[:SHORT_SHA])
             except MissingObjectError:
-                reason = "object missing (a partial or damaged clone?); `git fetch` restores it"
+                reason = (
+                    f"object {blob[:SHORT_SHA]} is missing from this clone; "
+                    "fetch it or use a full clone"
+                )
             except DocumentError as exc:
                 reason = str(exc)
             else:
@@ -436,8 +445,9 @@ class _Walk:
         if blob not in self.fields:
             if provisional:
                 return _Version(path, blob, phase_from_path(path) or "")
-            if not self.read(blob, path, commit):
-                return None
+            # An unreadable version keeps the phase its path names: its pair is then
+            # bridged over it (``bridge``) rather than taken for an addition.
+            self.read(blob, path, commit)
         phase = self.fields.get(blob) or phase_from_path(path)
         if phase is None or is_placeholder(phase):
             return None
@@ -446,9 +456,7 @@ class _Walk:
     def pairs_of(self, entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
         base_rev = entry.parents[0] if entry.parents else None
         pairs: list[_Pair] = []
-        for change in entry.changes:
-            if change.old_blob in self.unreadable or change.new_blob in self.unreadable:
-                continue  # a side is unknown: neither a change nor a deletion can be told
+        for index, change in enumerate(entry.changes):
             base = head = None
             if change.status != "A":
                 parent = base_rev or entry.sha
@@ -457,8 +465,42 @@ class _Walk:
                 head = self.version(change.new_path, change.new_blob, entry.sha, provisional)
             if base is None and head is None:
                 continue
-            pairs.append(_Pair(_status(base, head), base, head, base_rev, entry.sha, age))
+            status = _status(base, head)
+            pairs.append(_Pair(status, base, head, base_rev, entry.sha, age, index))
         return pairs
+
+    def final_phase(self, pair: _Pair) -> str | None:
+        """The key of the phase the document of ``pair`` ends the walk in (its latest version)."""
+        lineage = self.lineages.of.get((pair.head_rev, pair.index))
+        if lineage is None:
+            return None
+        blob, path, _ = self.lineages.versions[lineage][-1]
+        phase = self.fields.get(blob) or phase_from_path(path)
+        return None if phase is None else phase_key(phase)
+
+    def bridge(self, pair: _Pair) -> _Pair | None:
+        """``pair`` with its unreadable base replaced by the last readable version before it.
+
+        None when there is nothing to compare: the head cannot be read either, or
+        a deleted document has no readable version left.  Without a readable
+        version before, the head is compared with nothing, and says so.
+        """
+        if pair.base is None or pair.base.blob not in self.unreadable:
+            return None
+        if pair.head is not None and not self.read(pair.head.blob, pair.head.path, pair.head_rev):
+            return None
+        skipped = self.skipped.get(pair.base.blob)
+        lost = skipped.commit if skipped else pair.base_rev or pair.head_rev
+        base: _Version | None = None
+        base_rev: str | None = None
+        for blob, path, commit in self.lineages.before(pair):
+            if self.read(blob, path, commit):
+                base, base_rev = self.version(path, blob, commit), commit
+                break
+        if pair.head is None and base is None:
+            return None
+        status = pair.status if base is None else _status(base, pair.head)
+        return replace(pair, status=status, base=base, base_rev=base_rev, skipped_base=lost)
 
     # -- comparisons ------------------------------------------------------------------
 
@@ -584,7 +626,11 @@ class _Walk:
 
     def document_change(self, pair: _Pair, stored: _Stored) -> DocumentChange:
         return DocumentChange(
-            pair.status, pair.phase, self.comparison(pair, stored), stored.introduced
+            pair.status,
+            pair.phase,
+            self.comparison(pair, stored),
+            stored.introduced,
+            pair.skipped_base,
         )
 
     def comparison(self, pair: _Pair, stored: _Stored) -> Comparison:
@@ -599,12 +645,78 @@ class _Walk:
                 )
                 for change in changes
             )
+        if (
+            pair.base is not None
+            and pair.head is not None
+            and not any(change.rule == "phase-renumbered" for change in changes)
+        ):
+            # A move into another phase's directory: the document's path names its phase.
+            renumbered = phase_renumbered(
+                pair.base.phase, pair.head.phase, self.options, pair.head.path
+            )
+            changes = renumbered + changes
         return Comparison(
             base=_side(pair.base, pair.base_rev, pair.phase),
             head=_side(pair.head, pair.head_rev, pair.phase),
             changes=changes,
             diagnostics=stored.diagnostics,
         )
+
+
+@dataclass
+class _Lineages:
+    """Which document each change of a walk belongs to, through renames whatever its phase.
+
+    ``of`` maps ``(commit, change index)`` to a lineage; ``versions`` lists each
+    lineage's versions ``(blob, path, commit)`` oldest first, and ``bases`` the
+    position there of each change's version before.
+    """
+
+    of: dict[tuple[str, int], int] = field(default_factory=dict)
+    versions: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
+    bases: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    def before(self, pair: _Pair) -> Iterator[tuple[str, str, str]]:
+        """The versions of ``pair``'s document older than its base, newest first."""
+        lineage = self.of.get((pair.head_rev, pair.index))
+        position = self.bases.get((pair.head_rev, pair.index), -1)
+        if lineage is None:
+            return
+        versions = self.versions[lineage]
+        for found in range(position - 1, -1, -1):
+            yield versions[found]
+
+
+def _trace(walk: _Walk, log: Sequence[LogEntry]) -> _Lineages:
+    """Follow every phase document of ``log`` (newest first) through its renames.
+
+    Replayed oldest first: an addition starts a document, a rename (``git log
+    -M``) carries it to its new path — to another phase's directory too — and a
+    deletion ends it.  A document that exists before the walk starts at its
+    first change's version before.
+    """
+    traced = _Lineages()
+    at: dict[str, int] = {}
+    for entry in reversed(log):
+        parent = entry.parents[0] if entry.parents else entry.sha
+        for index, change in enumerate(entry.changes):
+            old = change.old_path if change.old_path and walk.candidate(change.old_path) else None
+            new = change.new_path if change.new_path and walk.candidate(change.new_path) else None
+            if old is None and new is None:
+                continue
+            lineage = at.pop(old, None) if old is not None else None
+            if lineage is None:
+                lineage = len(traced.versions)
+                traced.versions[lineage] = []
+                if old is not None and change.old_blob:
+                    traced.versions[lineage].append((change.old_blob, old, parent))
+            versions = traced.versions[lineage]
+            traced.of[(entry.sha, index)] = lineage
+            traced.bases[(entry.sha, index)] = len(versions) - 1
+            if new is not None and change.new_blob:
+                at[new] = lineage
+                versions.append((change.new_blob, new, entry.sha))
+    return traced
 
 
 def _head(text: str) -> str:
@@ -842,7 +954,8 @@ def render_history(
     log = _log(project, since_rev, until_rev, first_parent)
     wanted = _wanted_phases(walk, log.entries() if phases else [], phases, until)
     digest = _entry_digest(walk, wanted, renderer)
-    keys = [f"{digest}:{sha}" for sha in log.shas]
+    fates = _fates(walk, log.entries()) if phases else {}
+    keys = [f"{digest}:{sha}{fates.get(sha, '')}" for sha in log.shas]
     stored = {
         key: value
         for key, value in project.cache.entries(keys).items()
@@ -936,7 +1049,21 @@ def _wanted_phases(
     if phases:
         walk.load_fields(walk.candidate_blobs(log))
         _check_phases(phases, walk.known_phases(log), until)
+        walk.lineages = _trace(walk, log)
     return {phase_key(phase) for phase in phases}
+
+
+def _fates(walk: _Walk, log: Sequence[LogEntry]) -> dict[str, str]:
+    """Per commit, the phases its documents end the walk in: what picks its changes for
+    ``log PHASE`` besides the commit itself, so part of its rendered entry's key."""
+    fates: dict[str, str] = {}
+    for entry in log:
+        ends = {
+            walk.final_phase(_Pair("", None, None, None, entry.sha, 0, index)) or ""
+            for index in range(len(entry.changes))
+        }
+        fates[entry.sha] = ":" + ",".join(sorted(ends - {""}))
+    return fates
 
 
 @dataclass
@@ -1036,14 +1163,19 @@ def _entries(
     provisional = not wanted
     if provisional:
         walk.prime_fields(walk.candidate_blobs(log))
+        # With phases asked for, ``_wanted_phases`` traced the whole walk already.
+        walk.lineages = _trace(walk, log)
 
     def chosen(entry: LogEntry, age: int, provisional: bool = False) -> list[_Pair]:
+        # A phase's document is what is that phase now (its lineage ends there), and
+        # whatever document was that phase on the way.
         return [
             pair
             for pair in walk.pairs_of(entry, age, provisional)
             if not wanted
             or phase_key(pair.phase) in wanted
             or (pair.base is not None and phase_key(pair.base.phase) in wanted)
+            or walk.final_phase(pair) in wanted
         ]
 
     start = 0
@@ -1060,9 +1192,18 @@ def _entries(
                 [p for pairs in pairs_by_entry for p in pairs if walk.key(p) not in stored]
             )
         )
+        # A pair whose base could not be read compares the last readable version instead.
+        bridged = {
+            (pair.head_rev, pair.index): found
+            for pairs in pairs_by_entry
+            for pair in pairs
+            if walk.key(pair) not in stored and (found := walk.bridge(pair)) is not None
+        }
+        stored.update(walk.compare(list(bridged.values())))
         start += window
         window *= 2
         for entry, pairs in zip(batch, pairs_by_entry, strict=True):
+            pairs = [bridged.get((pair.head_rev, pair.index), pair) for pair in pairs]
             documents = tuple(
                 walk.document_change(pair, stored[key])
                 for pair in pairs

@@ -39,6 +39,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
         "The phase status moved backwards (complete -> in progress).",
     ),
     ("phase-name-changed", "overview", INF, "The phase's name changed."),
+    (
+        "phase-renumbered",
+        "overview",
+        INF,
+        "The document now belongs to another phase (moved, or its Phase field changed).",
+    ),
     ("phase-date-changed", "overview", INF, "The started or completed date was set or changed."),
     ("summary-changed", "overview", INF, "The overview prose changed."),
     # what's new

@@ -381,6 +381,9 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "status-changed": lambda c: f"Status: {_arrow(c.old, c.new)}",
     "status-regressed": lambda c: f"Status regressed: {_arrow(c.old, c.new)}",
     "summary-changed": lambda c: "Overview summary edited",
+    "phase-renumbered": lambda c: (
+        f"Phase {format_value(c.old)} document is now phase {format_value(c.new)}"
+    ),
     "prose-changed": _prose,
     "component-removed-undeclared": _undeclared,
     "component-integration-changed": _integration,

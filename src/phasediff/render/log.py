@@ -121,6 +121,7 @@ def document_to_dict(document: DocumentChange) -> dict[str, Any]:
         "semantic": document.semantic,
         **comparison_to_dict(document.comparison),
         "introduced_diagnostics": [diagnostic_to_dict(d) for d in document.introduced],
+        **({"skipped_base": document.skipped_base} if document.skipped_base else {}),
     }
 
 
@@ -191,6 +192,17 @@ def document_label(document: DocumentChange) -> str:
     return label
 
 
+def bridged_note(document: DocumentChange) -> str | None:
+    """What a comparison over an unreadable version compares instead, or None."""
+    if document.skipped_base is None:
+        return None
+    lost = document.skipped_base[:7]
+    base = document.comparison.base
+    if base.rev is None or base.path is None:
+        return f"the version at {lost} could not be read, and none before it: compared with nothing"
+    return f"compared with the version at {base.rev[:7]}: the one at {lost} could not be read"
+
+
 def _notes(diagnostics: Iterable[Diagnostic]) -> tuple[list[str], str | None]:
     return capped([diagnostic_text(d) for d in diagnostics])
 
@@ -201,6 +213,9 @@ def _text_entry(entry: Entry, color: bool) -> list[str]:
     lines = [paint(header, YELLOW, color), f"    {terminal_safe(commit.subject)}"]
     for document in entry.documents:
         lines.append("  " + paint(terminal_safe(document_label(document)), BOLD, color))
+        bridged = bridged_note(document)
+        if bridged:
+            lines.append("    " + paint(f"({bridged})", DIM, color))
         if not document.semantic:
             lines.append("    " + paint(FORM_ONLY, DIM, color))
         for _, changes in group_by_section(document.comparison.changes):
@@ -244,6 +259,9 @@ def _markdown_entry(entry: Entry) -> list[str]:
     lines.extend(["", f"{escape(commit.author)} · {commit.date[:10]}", ""])
     for document in entry.documents:
         lines.extend([_markdown_label(document), ""])
+        bridged = bridged_note(document)
+        if bridged:
+            lines.extend([f"_{escape(bridged)}_", ""])
         if not document.semantic:
             lines.extend([f"_{FORM_ONLY}_", ""])
             continue
