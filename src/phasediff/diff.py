@@ -33,6 +33,7 @@ from phasediff.effective import (
     Effective,
     Removal,
     declared_renames,
+    label_of,
     port_match_key,
 )
 from phasediff.model import (
@@ -53,7 +54,7 @@ from phasediff.model import (
     Section,
 )
 from phasediff.rules import RULES
-from phasediff.text import format_duration, normalise_key
+from phasediff.text import format_duration, normalise_key, plain
 
 STATUS_ORDER = {"planned": 0, "in_progress": 1, "complete": 2, "unknown": -1}
 
@@ -466,7 +467,16 @@ def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> N
         return
     from deepdiff import DeepDiff  # here only: importing it costs a warm log a tenth of its time
 
-    tree = DeepDiff(old, _sharing_same(old, new), ignore_order=True, view="tree", verbose_level=2)
+    # threshold_to_diff_deeper=0: DeepDiff otherwise reports a whole mapping as one
+    # changed value when the two share few keys; a reader wants the leaf paths.
+    tree = DeepDiff(
+        old,
+        _sharing_same(old, new),
+        ignore_order=True,
+        view="tree",
+        verbose_level=2,
+        threshold_to_diff_deeper=0,
+    )
     records: list[tuple[str, str, Any, Any]] = []
     for report, levels in tree.items():
         for level in levels:
@@ -474,13 +484,20 @@ def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> N
             path = ".".join(["configuration", *(str(p) for p in parts)])
             before = None if type(level.t1).__name__ == "NotPresent" else level.t1
             after = None if type(level.t2).__name__ == "NotPresent" else level.t2
-            if report in ("dictionary_item_added", "iterable_item_added", "attribute_added"):
+            # An added or removed key reads as its leaf paths; a list item stays whole.
+            if report == "dictionary_item_added":
+                records.extend(
+                    ("component-config-added", leaf, None, value)
+                    for leaf, value in _leaves(path, after)
+                )
+            elif report == "dictionary_item_removed":
+                records.extend(
+                    ("component-config-removed", leaf, value, None)
+                    for leaf, value in _leaves(path, before)
+                )
+            elif report in ("iterable_item_added", "attribute_added"):
                 records.append(("component-config-added", path, None, after))
-            elif report in (
-                "dictionary_item_removed",
-                "iterable_item_removed",
-                "attribute_removed",
-            ):
+            elif report in ("iterable_item_removed", "attribute_removed"):
                 records.append(("component-config-removed", path, before, None))
             else:
                 records.append(("component-config-changed", path, before, after))
@@ -495,7 +512,22 @@ def _config_changes(out: _Emitter, key: str, old: Any, new: Any, line: int) -> N
         out.emit(rule, kind, key, path, before, after, line=line)
 
 
-def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
+def _leaves(path: str, value: Any) -> list[tuple[str, Any]]:
+    """An added or removed mapping as its leaf paths (an empty mapping is a leaf itself)."""
+    if isinstance(value, dict) and value:
+        return [leaf for key, item in value.items() for leaf in _leaves(f"{path}.{key}", item)]
+    return [(path, value)]
+
+
+def _diff_component(
+    out: _Emitter, old: Component, new: Component, *, phase: str | None = None
+) -> None:
+    """Two versions of one component, field by field.
+
+    Between phases (``phase`` is the head phase) list fields match by identity
+    (an exposed port by its number, a dependency by its name) and operational
+    notes by their label, and an entry the phase no longer lists says so.
+    """
     name = new.name
     line = new.line
     if old.technology != new.technology:
@@ -519,6 +551,10 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             line=line,
         )
     _config_changes(out, name, old.configuration, new.configuration, line)
+    if phase is not None:
+        _diff_component_lists(out, old, new, phase)
+        _diff_extra_fields(out, old, new)
+        return
     for attribute in ("connects_to", "exposes", "depends_on"):
         before = {normalise_key(v): v for v in getattr(old, attribute)}
         after = {normalise_key(v): v for v in getattr(new, attribute)}
@@ -564,6 +600,10 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             after_ops[key],
             line=line,
         )
+    _diff_extra_fields(out, old, new)
+
+
+def _diff_extra_fields(out: _Emitter, old: Component, new: Component) -> None:
     old_extra = {k: v for k, v in old.extra if k not in RENAME_LABELS}
     new_extra = {k: v for k, v in new.extra if k not in RENAME_LABELS}
     for label in sorted(old_extra.keys() | new_extra.keys()):
@@ -571,12 +611,91 @@ def _diff_component(out: _Emitter, old: Component, new: Component) -> None:
             out.emit(
                 "component-field-changed",
                 Kind.CHANGED,
-                name,
+                new.name,
                 label,
                 old_extra.get(label),
                 new_extra.get(label),
+                line=new.line,
+            )
+
+
+def _entry_identity(attribute: str, text: str) -> str:
+    """An exposed entry by its port numbers; a connection or dependency by its name."""
+    if attribute == "exposes":
+        numbers = sorted({int(n) for n in re.findall(r"(?<![\d.])(\d{2,5})(?![\d.%])", text)})
+        if numbers:
+            return "ports " + ",".join(map(str, numbers))
+    name = re.split(r"\s[(:—–-]\s?|\(|:", plain(text), maxsplit=1)[0]
+    return normalise_key(name) or normalise_key(text)
+
+
+_BARE_PORTS = re.compile(
+    r"^[\s:,/]*(?:\d{2,5}|tcp|udp|port|ports)(?:[\s:,/()]+(?:\d{2,5}|tcp|udp))*[\s)]*$", re.I
+)
+
+
+def _same_entry(old: str, new: str) -> bool:
+    """Equal texts, or one side only the bare port of the other (``3100`` for ``:3100 HTTP``)."""
+    return normalise_key(old) == normalise_key(new) or bool(
+        _BARE_PORTS.match(plain(new)) or _BARE_PORTS.match(plain(old))
+    )
+
+
+def _diff_component_lists(out: _Emitter, old: Component, new: Component, phase: str) -> None:
+    """List fields by identity, operational notes by label (between phases)."""
+    name, line = new.name, new.line
+    gone_note = f"not mentioned in phase {phase}"
+    for attribute in ("connects_to", "exposes", "depends_on"):
+        before = {_entry_identity(attribute, v): v for v in getattr(old, attribute)}
+        after = {_entry_identity(attribute, v): v for v in getattr(new, attribute)}
+        for key in sorted(before.keys() | after.keys()):
+            a, b = before.get(key), after.get(key)
+            if a is not None and b is not None and _same_entry(a, b):
+                continue
+            kind = Kind.ADDED if a is None else Kind.REMOVED if b is None else Kind.CHANGED
+            out.emit(
+                "component-integration-changed",
+                kind,
+                name,
+                attribute,
+                a,
+                b,
+                note=gone_note if b is None else "",
                 line=line,
             )
+    before_ops = {label_of(v) or normalise_key(v): v for v in old.operational}
+    after_ops = {label_of(v) or normalise_key(v): v for v in new.operational}
+    for key in sorted(before_ops.keys() | after_ops.keys()):
+        a, b = before_ops.get(key), after_ops.get(key)
+        if a is not None and b is not None and normalise_key(a) == normalise_key(b):
+            continue
+        labelled = a is not None and b is not None and bool(label_of(a))
+        if labelled:
+            assert a is not None and b is not None
+            before_text, after_text = a.partition(":")[2].strip(), b.partition(":")[2].strip()
+            if len(before_text) + len(after_text) > 160:
+                before_text, after_text = _excerpt(before_text, after_text)
+            out.emit(
+                "component-operations-changed",
+                Kind.CHANGED,
+                name,
+                f"operational.{a.partition(':')[0].strip()}",
+                before_text,
+                after_text,
+                line=line,
+            )
+            continue
+        kind = Kind.ADDED if a is None else Kind.REMOVED
+        out.emit(
+            "component-operations-changed",
+            kind,
+            name,
+            "operational",
+            a,
+            b,
+            note=gone_note if b is None else "",
+            line=line,
+        )
 
 
 _VERSION = re.compile(r"\bv?\d+(?:\.[\dx*]+)*\b")
@@ -618,6 +737,7 @@ def _diff_components(
     options: DiffOptions,
     removals: Mapping[str, Removal],
     replaced: set[str],
+    phase: str | None = None,
 ) -> None:
     if old is new:
         return
@@ -654,7 +774,7 @@ def _diff_components(
             note=evidence,
             line=after.line,
         )
-        _diff_component(out, before, after)
+        _diff_component(out, before, after, phase=phase)
     for component in gone:
         removal = removals.get(component.key)
         rule = removal.rule if removal else "component-removed"
@@ -682,7 +802,7 @@ def _diff_components(
         )
     for before, after in common:
         if before != after:
-            _diff_component(out, before, after)
+            _diff_component(out, before, after, phase=phase)
 
 
 # -- tables: metrics, env, config files, ports --------------------------------
@@ -1476,6 +1596,7 @@ def diff_phases(
         options,
         removals,
         replaced,
+        head.phase,
     )
     # Between phases only the architecture and the document-level facts compare; the
     # narrative (data flow, testing, rollback steps, references) is each phase's own.

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import Any
 
 from phasediff.model import (
     Component,
@@ -26,7 +27,7 @@ from phasediff.model import (
     PhaseDocument,
     Port,
 )
-from phasediff.text import names, normalise_key
+from phasediff.text import names, normalise_key, plain
 
 # Words too common in product names to tie a metric or env var to one component.
 _GENERIC_WORDS = frozenset(
@@ -221,6 +222,107 @@ def _retained(doc: PhaseDocument, components: dict[str, Component]) -> set[str]:
     return kept
 
 
+# "unchanged", "same as Phase 2", "as before", "no change" - optionally restating the old
+# value in parentheses: the phase says the previous value carries over.
+_CARRIED = re.compile(
+    r"^(?:unchanged|not changed|no changes?|same|as before|as in phase\s*[\w.]+|"
+    r"same as (?:before|(?:in )?phase\s*[\w.]+|(?:the )?previous(?: phase)?|phase\s*[\w.]+))"
+    r"(?:\s*\(.*\))?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def carries_previous(value: Any) -> bool:
+    """Does a stated value only say "as in the previous phase" (``unchanged (:3100 HTTP)``)?"""
+    return isinstance(value, str) and bool(_CARRIED.match(plain(value).strip()))
+
+
+def merge_configuration(previous: Any, stated: Any) -> Any:
+    """``stated`` YAML deep-merged over ``previous``: a key the phase does not mention carries over.
+
+    Mappings merge key by key; any other value replaces the old one, except a
+    value that only says "unchanged" / "same as Phase 2", which keeps it.
+    """
+    if stated is None or carries_previous(stated):
+        return previous
+    if isinstance(previous, dict) and isinstance(stated, dict):
+        merged = dict(previous)
+        for key, value in stated.items():
+            merged[key] = (
+                merge_configuration(previous.get(key), value) if key in previous else value
+            )
+        return merged
+    return stated
+
+
+def label_of(text: str) -> str:
+    """The label of an operational note or a field (``Scaling: ...`` -> ``scaling``), or ``""``."""
+    head, sep, _ = plain(text).partition(":")
+    return normalise_key(head) if sep and 0 < len(head) <= 40 else ""
+
+
+def _note_value(text: str) -> str:
+    return plain(text).partition(":")[2].strip()
+
+
+def _overlay_labelled(previous: Sequence[str], stated: Sequence[str]) -> tuple[str, ...]:
+    """Labelled notes replace the previous note of their label; unlabelled ones are added."""
+    if not stated:
+        return tuple(previous)
+    by_label = {label_of(text): text for text in previous if label_of(text)}
+    result = {normalise_key(text): text for text in previous}
+    for text in stated:
+        label = label_of(text)
+        if label and carries_previous(_note_value(text)) and label in by_label:
+            continue
+        if label and label in by_label:
+            del result[normalise_key(by_label[label])]
+        result[normalise_key(text)] = text
+    return tuple(sorted(result.values(), key=normalise_key))
+
+
+def _overlay_list(previous: Sequence[str], stated: Sequence[str]) -> tuple[str, ...]:
+    """A restated list replaces the old one; an "unchanged" entry stands for the old entries."""
+    if not stated:
+        return tuple(previous)
+    result: dict[str, str] = {}
+    for text in stated:
+        if carries_previous(text):
+            result.update((normalise_key(old), old) for old in previous)
+        else:
+            result[normalise_key(text)] = text
+    return tuple(sorted(result.values(), key=str.casefold))
+
+
+def _overlay_text(previous: str | None, stated: str | None) -> str | None:
+    return previous if stated is None or carries_previous(stated) else stated
+
+
+def overlay_component(previous: Component, stated: Component) -> Component:
+    """A carried-over component as a phase restates it: what it states replaces only that.
+
+    Unstated fields keep the previous phase's values; YAML configuration is
+    deep-merged; list fields are replaced when restated (an ``unchanged``
+    entry keeps the old entries); operational notes and other fields replace
+    those of the same label.
+    """
+    extra = dict(previous.extra)
+    for label, value in stated.extra:
+        if not carries_previous(value):
+            extra[label] = value
+    return replace(
+        stated,
+        purpose=_overlay_text(previous.purpose, stated.purpose),
+        technology=_overlay_text(previous.technology, stated.technology),
+        configuration=merge_configuration(previous.configuration, stated.configuration),
+        connects_to=_overlay_list(previous.connects_to, stated.connects_to),
+        exposes=_overlay_list(previous.exposes, stated.exposes),
+        depends_on=_overlay_list(previous.depends_on, stated.depends_on),
+        operational=_overlay_labelled(previous.operational, stated.operational),
+        extra=tuple(sorted(extra.items())),
+    )
+
+
 def _with_ports(doc: PhaseDocument) -> Iterable[Port]:
     yield from doc.deployment.ports
     for component in doc.components:
@@ -254,9 +356,10 @@ def next_effective(
         state.removals = dict(previous.removals)
         state.owner_notes = dict(previous.owner_notes)
     documented = {component.key: component for component in doc.components}
+    renamed_from: dict[str, Component] = {}
     for old_key, new_key in declared_renames(doc.components, renames).items():
         if old_key in state.components and new_key in documented and old_key != new_key:
-            del state.components[old_key]
+            renamed_from[new_key] = state.components.pop(old_key)
     deprecated = _deprecated(doc, state.components)
     retained = _retained(doc, state.components)
     # Only a document that lists what it retains makes silence about a component meaningful.
@@ -277,7 +380,10 @@ def next_effective(
         _drop_owned(state, component, removal)
     for key, component in documented.items():
         if key not in deprecated:
-            state.components[key] = component
+            carried = state.components.get(key) or renamed_from.get(key)
+            state.components[key] = (
+                component if carried is None else overlay_component(carried, component)
+            )
             state.removals.pop(key, None)
     state.metrics.update((m.key, m) for m in doc.metrics)
     state.env.update((e.key, e) for e in doc.env)

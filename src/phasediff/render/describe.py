@@ -211,6 +211,8 @@ def _arrow(old: Any, new: Any, fmt: Callable[[Any], str] = format_value) -> str:
 
 def _field(change: Change) -> str:
     field = collapse(change.field or "")
+    if field.startswith("operational."):  # an operational note matched by its label
+        return f"operational note {field.removeprefix('operational.')}"
     return _FIELD_LABELS.get(field, field)
 
 
