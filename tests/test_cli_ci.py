@@ -380,6 +380,53 @@ def test_a_shallow_clone_says_how_to_fetch_history(pr: PullRequest, tmp_path: Pa
     assert "This clone is shallow: check out with `fetch-depth: 0`" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("token", "what"),
+    [
+        ("ghs_abcé" + TOKEN[4:], "a non-ASCII character (character 8 of"),
+        ("ghs_abc " + TOKEN[4:], "a space (character 8 of"),
+        (TOKEN + "\n", "a line break (character 41 of 41)"),
+    ],
+)
+def test_a_token_that_cannot_be_sent_is_one_line_naming_the_variable(
+    pr: PullRequest, fake: FakeGitHub, summary: Path, token: str, what: str
+) -> None:
+    env = {**actions_env(pr, fake, summary), "GITHUB_TOKEN": None, "GH_TOKEN": token}
+    result = run(["comment", "--checkout", str(pr.repo.root)], env)
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    # Before: the whole header in an internal error's repr, or "cannot reach" the API.
+    assert line.startswith(f"Error: GH_TOKEN holds {what}")
+    assert "ghs_" not in line and "reach" not in line
+    assert fake.requests == []
+
+
+def test_a_password_in_the_api_url_is_never_printed(pr: PullRequest, summary: Path) -> None:
+    env = {
+        "GITHUB_EVENT_PATH": str(pr.event),
+        "GITHUB_REPOSITORY": REPOSITORY,
+        "GITHUB_TOKEN": TOKEN,
+        "GITHUB_API_URL": "http://me:hunter2@127.0.0.1:9",
+    }
+    for args in ([], ["--dry-run"]):
+        result = run(["comment", "--checkout", str(pr.repo.root), *args], env)
+        assert result.exit_code == 2
+        assert "hunter2" not in result.stderr and "me:" not in result.stderr
+        assert result.stderr == (
+            "Error: 'http://***@127.0.0.1:9' holds a user name or password. Remove it from the "
+            "API URL: the token goes in GITHUB_TOKEN.\n"
+        )
+
+
+def test_a_malformed_api_url_is_one_line(pr: PullRequest, summary: Path) -> None:
+    env = {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://[::1"}
+    args = ["comment", "--checkout", str(pr.repo.root), "--repo", REPOSITORY, "--pr", "7"]
+    result = run([*args, "--base", "main", "--head", "feature"], env)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: 'http://[::1' is not a valid API URL.")
+    assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
 # -- the demo repository: a golden body -------------------------------------------------
 
 

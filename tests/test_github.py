@@ -17,6 +17,7 @@ from phasediff.github import (
     PullRequestEvent,
     check_api_url,
     check_repository,
+    check_token,
     read_pull_request_event,
 )
 from tests.support.fake_github import NUMBER, REPOSITORY, TOKEN, Failure, FakeGitHub
@@ -156,6 +157,22 @@ def test_the_token_is_redacted_from_what_the_server_echoes(fake: FakeGitHub) -> 
     assert "token *** is not allowed here" in str(raised.value)
 
 
+def test_the_token_is_masked_before_a_long_message_is_shortened(fake: FakeGitHub) -> None:
+    fake.fail["PATCH"] = Failure(422, message="x" * 175 + f" {TOKEN} trailing words")
+    with client(fake) as github, pytest.raises(GitHubError) as raised:
+        github.update_comment(REPOSITORY, 1, "x")
+    assert TOKEN[:8] not in str(raised.value)  # before: a 24-character prefix survived the cut
+    assert "***" in str(raised.value)
+
+
+def test_escapes_in_what_the_server_says_are_not_printed(fake: FakeGitHub) -> None:
+    fake.fail["POST"] = Failure(422, message="bad\x1b]0;owned\x07 body\x1b[2J")
+    with client(fake) as github, pytest.raises(GitHubError) as raised:
+        github.create_comment(REPOSITORY, NUMBER, "x")
+    assert "\x1b" not in str(raised.value) and "\x07" not in str(raised.value)
+    assert "(bad ]0;owned body [2J)" in str(raised.value)
+
+
 def test_a_next_link_to_another_host_is_not_followed(httpserver: HTTPServer) -> None:
     httpserver.expect_request(f"/repos/{REPOSITORY}/issues/{NUMBER}/comments").respond_with_json(
         [], headers={"Link": '<http://evil.test/steal?page=2>; rel="next"'}
@@ -212,3 +229,54 @@ def test_check_api_url() -> None:
     assert check_api_url("https://ghe.example/api/v3/") == "https://ghe.example/api/v3"
     with pytest.raises(UsageError, match="not an API URL"):
         check_api_url("api.github.com")
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "http://[::1",  # ValueError from urlsplit before
+        "http://host:abc",
+        "http://host:99999",
+        "http://ho st/api",  # went to the network before
+        "https://a\nb.test",
+        "https://\x00.test",
+        "http://" + "a" * 70 + ".test",  # a DNS label too long: UnicodeError before
+        "ftp://ghe.test",
+    ],
+)
+def test_a_malformed_api_url_is_one_line(bad: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        check_api_url(bad)
+    (line,) = str(raised.value).splitlines()
+    assert "API URL" in line and "https://HOST/api/v3" in line
+
+
+@pytest.mark.parametrize("url", ["https://me:hunter2@ghe.test/api/v3", "https://hunter2@ghe.test"])
+def test_an_api_url_with_a_password_is_refused_without_printing_it(url: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        check_api_url(url)
+    message = str(raised.value)
+    assert "hunter2" not in message
+    assert "'https://***@ghe.test" in message and "GITHUB_TOKEN" in message
+
+
+@pytest.mark.parametrize(
+    ("token", "what"),
+    [
+        ("ghs_abcé123", "a non-ASCII character (character 8 of 11)"),
+        ("ghs_abc 123", "a space (character 8 of 11)"),
+        ("ghs_abc123\n", "a line break (character 11 of 11)"),
+        ("ghs_ab\tc", "a tab (character 7 of 8)"),
+        ("ghs_ab\x00c", "a control character (character 7 of 8)"),
+        ("ghs_ab\u00a0c", "a space (character 7 of 8)"),
+    ],
+)
+def test_a_token_that_cannot_be_a_header_is_refused_before_use(token: str, what: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        check_token(token, "GITHUB_TOKEN")
+    message = str(raised.value)
+    assert message.startswith(f"GITHUB_TOKEN holds {what}; a GitHub token is printable ASCII")
+    assert token not in message and "ghs_" not in message
+    with pytest.raises(UsageError):
+        GitHub("http://127.0.0.1:9", token)
+    assert check_token(TOKEN) == TOKEN

@@ -30,6 +30,7 @@ import httpx
 
 from phasediff import __version__
 from phasediff.errors import PhasediffError, UsageError
+from phasediff.redact import redact_url, safe_text, strip_controls
 
 DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
@@ -78,15 +79,61 @@ def check_repository(text: str) -> str:
     return text
 
 
-def check_api_url(text: str) -> str:
-    """An http(s) API root without a trailing slash, or ``UsageError``."""
-    parts = urlsplit(text.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+def check_token(token: str, source: str = "The token") -> str:
+    """``token`` if it can go into a header as it is, else ``UsageError`` naming ``source``.
+
+    GitHub's tokens are printable ASCII without spaces.  Anything else (a line
+    break pasted into a secret, a non-ASCII character) is said here, before
+    use: an HTTP library would fail on it with an error quoting the whole
+    header, or send it and get a confusing answer.  The message never quotes
+    the token.
+    """
+    for index, char in enumerate(token):
+        if "!" <= char <= "~":
+            continue
+        if char in "\r\n":
+            what = "a line break"
+        elif char == "\t":
+            what = "a tab"
+        elif char.isspace():
+            what = "a space"
+        elif char.isascii():
+            what = "a control character"
+        else:
+            what = "a non-ASCII character"
         raise UsageError(
-            f"'{text}' is not an API URL. Use https://api.github.com, or "
-            "https://HOST/api/v3 for GitHub Enterprise Server."
+            f"{source} holds {what} (character {index + 1} of {len(token)}); a GitHub token is "
+            "printable ASCII without spaces. Set the secret again without it."
         )
-    return text.strip().rstrip("/")
+    return token
+
+
+def check_api_url(text: str) -> str:
+    """An http(s) API root without a trailing slash, or ``UsageError``; never echoes a password."""
+    url = text.strip().rstrip("/")
+    shown = redact_url(url)
+    advice = "Use https://api.github.com, or https://HOST/api/v3 for GitHub Enterprise Server."
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError for a port that is not a number in range
+        host = parts.hostname or ""
+        host.encode("idna")
+        httpx.URL(url)
+    except (ValueError, UnicodeError, httpx.InvalidURL) as exc:
+        raise UsageError(f"'{shown}' is not a valid API URL. {advice}") from exc
+    if (
+        parts.scheme not in ("http", "https")
+        or not host
+        or strip_controls(url) != url
+        or " " in url
+    ):
+        raise UsageError(f"'{shown}' is not an API URL. {advice}")
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(
+            f"'{shown}' holds a user name or password. Remove it from the API URL: the token "
+            "goes in GITHUB_TOKEN."
+        )
+    return url
 
 
 def read_pull_request_event(path: Path) -> PullRequestEvent:
@@ -130,7 +177,7 @@ class GitHub:
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
-        self._token = token
+        self._token = check_token(token)
         self._retries = retries
         self._sleep = sleep
         self._origin = _origin(self.api_url)
@@ -215,10 +262,14 @@ class GitHub:
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
-        url = str(response.url.join(link))
-        if _origin(url) != self._origin:
+        try:
+            url = str(response.url.join(link))
+            origin = _origin(url)
+        except (ValueError, httpx.InvalidURL) as exc:
+            raise GitHubError("GitHub's next-page link is not a URL; not following it.") from exc
+        if origin != self._origin:
             raise GitHubError(
-                f"GitHub's next-page link points to another host ({_origin(url)}); "
+                f"GitHub's next-page link points to another host ({strip_controls(origin)}); "
                 "not following it with the token."
             )
         return url
@@ -252,7 +303,7 @@ class GitHub:
 
     def _error(self, response: httpx.Response, what: str) -> GitHubError:
         status = response.status_code
-        detail = self._redact(_message(response))
+        detail = _message(response, self._token)
         said = f" ({detail})" if detail else ""
         if status == 403:
             if response.headers.get("x-ratelimit-remaining") == "0":
@@ -271,9 +322,6 @@ class GitHub:
         }
         hint = hints.get(status, "GitHub's API failed." if status >= 500 else "")
         return GitHubError(f"Could not {what}: HTTP {status}{said}. {hint}".rstrip(), status)
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._token, "***") if self._token else text
 
 
 def _origin(url: str) -> str:
@@ -297,12 +345,15 @@ def _comment(item: Any) -> IssueComment:
     return IssueComment(
         id=item["id"],
         body=body if isinstance(body, str) else "",
-        url=url if isinstance(url, str) else "",
+        url=redact_url(url) if isinstance(url, str) else "",  # printed: no escapes, no password
     )
 
 
-def _message(response: httpx.Response) -> str:
-    """GitHub's own one-line ``message`` from an error answer, shortened; never headers."""
+def _message(response: httpx.Response, token: str) -> str:
+    """GitHub's own ``message`` from an error answer, fit for one line; never headers.
+
+    The token is masked before the message is shortened, so no prefix of it survives a cut.
+    """
     try:
         data = response.json()
     except ValueError:
@@ -310,5 +361,4 @@ def _message(response: httpx.Response) -> str:
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, str):
         return ""
-    text = " ".join(message.split())
-    return text if len(text) <= 200 else text[:199] + "…"
+    return safe_text(message, (token,))

@@ -33,6 +33,7 @@ from phasediff.github import (
     PullRequestEvent,
     check_api_url,
     check_repository,
+    check_token,
     read_pull_request_event,
 )
 from phasediff.project import Project
@@ -156,7 +157,7 @@ def comment_command(
     if repository is not None:
         repository = check_repository(repository)
     api = check_api_url(api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN") or ""
+    token = _token()
     if not dry_run:
         _require_target(repository, number, token)
 
@@ -224,6 +225,15 @@ def _event() -> PullRequestEvent:
     if not path:
         return PullRequestEvent()
     return read_pull_request_event(Path(path))
+
+
+def _token() -> str:
+    """$GITHUB_TOKEN, else $GH_TOKEN, checked before use ("" when neither is set)."""
+    for name in ("GITHUB_TOKEN", "GH_TOKEN"):
+        value = os.environ.get(name)
+        if value:
+            return check_token(value, name)
+    return ""
 
 
 def _require_target(repository: str | None, number: int | None, token: str) -> None:

@@ -19,6 +19,7 @@ import click
 
 from phasediff.changes import Change, Severity
 from phasediff.errors import EXIT_FINDINGS, EXIT_OK, EXIT_RUNTIME, PhasediffError
+from phasediff.redact import describe_exception
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -80,8 +81,8 @@ def run_command(command: F) -> F:
             if os.environ.get("PHASEDIFF_DEBUG"):
                 traceback.print_exc()
             click.echo(
-                f"Error: internal error: {exc!r}. Re-run with PHASEDIFF_DEBUG=1 for the "
-                "traceback and report it.",
+                f"Error: internal error: {describe_exception(exc)}. Re-run with "
+                "PHASEDIFF_DEBUG=1 for the traceback and report it.",
                 err=True,
             )
             sys.exit(EXIT_RUNTIME)
