@@ -81,7 +81,7 @@ def test_an_error_fails_the_check(drifted: GitRepoBuilder) -> None:
         "docs/phase-3/ARCHITECTURE.md:22: error [unchanged-but-changed] Component 'Alertmanager'"
     )
     assert lines[1].startswith(
-        "docs/phase-3/ARCHITECTURE.md:58: error [unchanged-but-changed] Component 'Loki'"
+        "docs/phase-3/ARCHITECTURE.md:64: error [unchanged-but-changed] Component 'Loki'"
     )
     assert "(168h -> 336h)" in lines[1]
     assert lines[-1] == "2 documents checked: 2 errors, 0 warnings."
@@ -97,7 +97,7 @@ def test_github_annotations_point_at_the_lines(drifted: GitRepoBuilder) -> None:
         "::error file=docs/phase-3/ARCHITECTURE.md,line=22,"
         "title=phasediff check unchanged-but-changed::Component 'Alertmanager'"
     )
-    assert lines[1].startswith("::error file=docs/phase-3/ARCHITECTURE.md,line=58,")
+    assert lines[1].startswith("::error file=docs/phase-3/ARCHITECTURE.md,line=64,")
     assert lines[-1] == "phasediff check: 1 document checked: 2 errors, 0 warnings."
 
 

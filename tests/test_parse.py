@@ -58,6 +58,12 @@ graph TB
     style D fill:#FFB6C1
 ```
 
+**Legend:**
+- 🟢 New in this phase
+- 🔵 Modified from Phase 2
+- 🟡 Unchanged from Phase 2
+- 🔴 Deprecated/removed
+
 ## Component Details
 
 ### Component 1: Grafana Tempo
@@ -422,3 +428,119 @@ def test_invalid_yaml_is_a_diagnostic_with_the_document_line() -> None:
     assert len(diagnostics) == 1
     assert 8 <= diagnostics[0].line <= 10
     assert doc.components[0].configuration == "a: 1\nb: ["
+
+
+@pytest.mark.parametrize(
+    ("line", "edges"),
+    [
+        ('A -. "held, then read" .-> B', {("A", "B", "held, then read")}),
+        ("A -. plain words .-> B", {("A", "B", "plain words")}),
+        ("A -- some text --> B", {("A", "B", "some text")}),
+        ("A -- open text --- B", {("A", "B", "open text")}),
+        ("A == thick text ==> B", {("A", "B", "thick text")}),
+        ('A -->|"quoted"| B', {("A", "B", "quoted")}),
+        ("A-->|bare|B", {("A", "B", "bare")}),
+        ("A ==> B", {("A", "B", "")}),
+        ("A -.-> B", {("A", "B", "")}),
+        ("A -.- B", {("A", "B", "")}),
+        ("A --- B", {("A", "B", "")}),
+        ("A ---> B", {("A", "B", "")}),
+        ("A --o B", {("A", "B", "")}),
+        ("A --x B", {("A", "B", "")}),
+        ("A <--> B", {("A", "B", "")}),
+        ("A o--o B", {("A", "B", "")}),
+        ("A ~~~ B", {("A", "B", "")}),
+        ("A e1@--> B", {("A", "B", "")}),
+        ("A & B --> C", {("A", "C", ""), ("B", "C", "")}),
+        ("A --> B & C --> D", {("A", "B", ""), ("A", "C", ""), ("B", "D", ""), ("C", "D", "")}),
+        ("api-gw-->db", {("api-gw", "db", "")}),
+        ("A-->B; B-->C %% a comment", {("A", "B", ""), ("B", "C", "")}),
+        ("endpoint --> graphql", {("endpoint", "graphql", "")}),
+    ],
+)
+def test_mermaid_edge_syntax(line: str, edges: set[tuple[str, str, str]]) -> None:
+    diagram = parse_mermaid(f"flowchart LR\n    {line}\n", first_line=0)
+    assert {(e.source, e.target, e.label) for e in diagram.edges} == edges
+    for node in diagram.nodes:  # no stray quote, dot or dash in a label
+        assert node.label == node.id
+
+
+@pytest.mark.parametrize(
+    ("line", "label"),
+    [
+        ("N[(Orders DB)]", "Orders DB"),
+        ("N((Circle))", "Circle"),
+        ("N(((Double circle)))", "Double circle"),
+        ("N{Decide}", "Decide"),
+        ("N{{Hexagon}}", "Hexagon"),
+        ("N>Flag]", "Flag"),
+        ("N[/Parallelogram/]", "Parallelogram"),
+        ("N[\\Back slanted\\]", "Back slanted"),
+        ("N[/Trapezoid\\]", "Trapezoid"),
+        ("N([Stadium])", "Stadium"),
+        ("N[[Subroutine]]", "Subroutine"),
+        ("N(Round)", "Round"),
+        ('N["Label with ] and (brackets)"]', "Label with ] and (brackets)"),
+        ('N["line one<br/>line two"]', "line one line two"),
+        ('N@{ shape: cyl, label: "Shaped store" }', "Shaped store"),
+        ("N[Styled]:::new", "Styled"),
+    ],
+)
+def test_mermaid_node_shapes(line: str, label: str) -> None:
+    diagram = parse_mermaid(f"flowchart LR\n    {line} --> Z\n", first_line=0)
+    assert {n.id: n.label for n in diagram.nodes} == {"N": label, "Z": "Z"}
+    assert [(e.source, e.target) for e in diagram.edges] == [("N", "Z")]
+
+
+def test_mermaid_subgraph_as_an_edge_end_is_named_by_its_title() -> None:
+    diagram = parse_mermaid(
+        'flowchart LR\n  subgraph core ["Core services"]\n    A --> B\n  end\n  core --> C\n', 0
+    )
+    assert {n.id: n.label for n in diagram.nodes} == {
+        "A": "A",
+        "B": "B",
+        "C": "C",
+        "core": "Core services",
+    }
+
+
+def test_colours_mean_nothing_without_a_legend() -> None:
+    text = "graph TB\n  A --> B\n  style A fill:#90EE90\n  style B fill:#FFB6C1\n"
+    assert {n.legend for n in parse_mermaid(text, 0).nodes} == {None}
+    legends = {n.id: n.legend for n in parse_mermaid(text, 0, legend=True).nodes}
+    assert legends == {"A": Legend.NEW, "B": Legend.DEPRECATED}
+
+
+def test_a_document_legend_explains_the_colours() -> None:
+    body = (
+        "## Architecture Diagram\n\n```mermaid\ngraph TB\n  A --> B\n  style B fill:#FFB6C1\n```\n"
+    )
+    without = parse_document("# Phase 2\n\n" + body)
+    assert {n.legend for n in without.diagram.nodes} == {None}
+    with_legend = parse_document("# Phase 2\n\n" + body + "\n**Legend:**\n- 🔴 Deprecated\n")
+    assert {n.id: n.legend for n in with_legend.diagram.nodes} == {
+        "A": None,
+        "B": Legend.DEPRECATED,
+    }
+
+
+def test_a_legend_subgraph_maps_its_own_colours_and_is_no_part_of_the_diagram() -> None:
+    text = (
+        "graph TB\n"
+        "  subgraph Legend\n    L1[New]\n    L2[Deprecated]\n  end\n"
+        "  A --> B\n"
+        "  style L1 fill:#f9f\n  style L2 fill:#333\n"
+        "  style A fill:#f9f\n  style B fill:#333\n"
+    )
+    diagram = parse_mermaid(text, 0)
+    assert {n.id: n.legend for n in diagram.nodes} == {"A": Legend.NEW, "B": Legend.DEPRECATED}
+    assert [(e.source, e.target) for e in diagram.edges] == [("A", "B")]
+
+
+def test_class_names_explain_themselves_without_a_legend() -> None:
+    text = "graph TB\n  A:::deprecated --> B\n  classDef deprecated fill:#f00\n"
+    text += "  classDef x fill:#0f0\n  class B x\n"
+    assert {n.id: n.legend for n in parse_mermaid(text, 0).nodes} == {
+        "A": Legend.DEPRECATED,
+        "B": None,
+    }

@@ -41,6 +41,12 @@ graph TB
     style D fill:#FFFF99
 ```
 
+**Legend:**
+- 🟢 New in this phase
+- 🔵 Modified from the previous phase
+- 🟡 Unchanged from the previous phase
+- 🔴 Deprecated/removed
+
 ## Component Details
 
 ### Component 1: Promtail
@@ -124,6 +130,12 @@ graph TB
     style G fill:#FFFF99
     style M fill:#FFFF99
 ```
+
+**Legend:**
+- 🟢 New in this phase
+- 🔵 Modified from the previous phase
+- 🟡 Unchanged from the previous phase
+- 🔴 Deprecated/removed
 
 ## Component Details
 

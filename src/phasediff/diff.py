@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from phasediff.changes import Change, Comparison, Kind, Severity, Side, sort_changes
+from phasediff.diagrams import edge_labels, match_nodes, node_key
 from phasediff.effective import (
     RENAME_LABELS,
     Effective,
@@ -328,29 +329,28 @@ def _diff_whats_new(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> 
         out.emit("key-difference-changed", Kind.ADDED, item.text, new=item.text, line=item.line)
 
 
-def _node_key(label: str) -> str:
-    return normalise_key(label)
-
-
 def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = False) -> None:
-    """Nodes matched by label, edges by their ends' labels.
+    """Nodes matched by mermaid id, then by label (``diagrams.match_nodes``); edges by their ends.
 
-    Between phases a node's legend is relative to its own previous phase, so
-    legends are not compared; a node drawn as deprecated counts as gone.
+    A node reworded under the same id is one change of its label, and its edges
+    stay.  Between phases a node's legend is relative to its own previous
+    phase, so legends are not compared, and a node drawn as deprecated (or
+    removed) counts as gone.
     """
     if old is new:
         return
 
-    def present(diagram: Diagram) -> dict[str, Node]:
-        return {
-            _node_key(n.label): n
-            for n in diagram.nodes
-            if not (phases and n.legend is Legend.DEPRECATED)
-        }
+    def present(diagram: Diagram) -> list[Node]:
+        return [n for n in diagram.nodes if not (phases and n.legend is Legend.DEPRECATED)]
 
     old_nodes, new_nodes = present(old), present(new)
-    for key in sorted(old_nodes.keys() - new_nodes.keys()):
-        node = old_nodes[key]
+    match = match_nodes(old_nodes, new_nodes)
+    # A label drawn twice is one thing: a second drawing that goes is no removal.
+    old_keys = {node_key(n) for n in old_nodes}
+    new_keys = {node_key(n) for n in new_nodes}
+    for node in match.removed:
+        if node_key(node) in new_keys:
+            continue
         out.emit(
             "diagram-node-removed",
             Kind.REMOVED,
@@ -359,12 +359,22 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = F
             line=node.line,
             base_side=True,
         )
-    for key in sorted(new_nodes.keys() - old_nodes.keys()):
-        node = new_nodes[key]
+    for node in match.added:
+        if node_key(node) in old_keys:
+            continue
         legend = node.legend.value if node.legend else None
         out.emit("diagram-node-added", Kind.ADDED, node.label, new=legend, line=node.line)
-    for key in sorted(old_nodes.keys() & new_nodes.keys()):
-        before, after = old_nodes[key], new_nodes[key]
+    for before, after in match.pairs:
+        if node_key(before) != node_key(after):
+            out.emit(
+                "diagram-node-changed",
+                Kind.CHANGED,
+                before.label,
+                "label",
+                before.label,
+                after.label,
+                line=after.line,
+            )
         if before.legend != after.legend and not phases:
             out.emit(
                 "diagram-node-changed",
@@ -376,32 +386,42 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = F
                 line=after.line,
             )
 
-    def edges(diagram: Diagram, nodes: dict[str, Node]) -> dict[tuple[str, str], str]:
-        labels = {n.id: _node_key(n.label) for n in diagram.nodes}
-        found = {}
-        for e in diagram.edges:
-            ends = (labels.get(e.source, e.source), labels.get(e.target, e.target))
-            if ends[0] in nodes and ends[1] in nodes:
-                found[ends] = e.label
-        return found
+    names = {node_key(n): n.label for n in old_nodes}
+    names.update((node_key(n), n.label) for n in new_nodes)
+    old_edges = edge_labels(old, match.old_identity)
+    new_edges = edge_labels(new, match.new_identity)
 
-    def name(diagram: Diagram, key: str) -> str:
-        return next((n.label for n in diagram.nodes if _node_key(n.label) == key), key)
+    def text(pair: tuple[str, str]) -> str:
+        return f"{names.get(pair[0], pair[0])} -> {names.get(pair[1], pair[1])}"
 
-    old_edges, new_edges = edges(old, old_nodes), edges(new, new_nodes)
+    def label(labels: set[str]) -> str | None:
+        return " / ".join(sorted(labels, key=str.casefold)).strip(" /") or None
+
     for pair in sorted(old_edges.keys() - new_edges.keys()):
-        text = f"{name(old, pair[0])} -> {name(old, pair[1])}"
         out.emit(
             "diagram-edge-removed",
             Kind.REMOVED,
-            text,
-            old=old_edges[pair] or None,
+            text(pair),
+            old=label(old_edges[pair]),
             line=old.line,
             base_side=True,
         )
     for pair in sorted(new_edges.keys() - old_edges.keys()):
-        text = f"{name(new, pair[0])} -> {name(new, pair[1])}"
-        out.emit("diagram-edge-added", Kind.ADDED, text, new=new_edges[pair] or None, line=new.line)
+        out.emit(
+            "diagram-edge-added", Kind.ADDED, text(pair), new=label(new_edges[pair]), line=new.line
+        )
+    for pair in sorted(old_edges.keys() & new_edges.keys()):
+        before_labels, after_labels = old_edges[pair], new_edges[pair]
+        if {normalise_key(t) for t in before_labels} != {normalise_key(t) for t in after_labels}:
+            out.emit(
+                "diagram-edge-changed",
+                Kind.CHANGED,
+                text(pair),
+                "label",
+                label(before_labels),
+                label(after_labels),
+                line=new.line,
+            )
 
 
 # -- components ---------------------------------------------------------------
@@ -1652,14 +1672,20 @@ def _drop_foreign_lines(out: _Emitter, base: PhaseDocument, head: PhaseDocument)
 
 
 def _comparison(
-    out: _Emitter, base: PhaseDocument, head: PhaseDocument, base_side: Side, head_side: Side
+    out: _Emitter,
+    base: PhaseDocument,
+    head: PhaseDocument,
+    base_side: Side,
+    head_side: Side,
+    diagrams: tuple[Diagram, Diagram] | None = None,
 ) -> Comparison:
+    base_diagram, head_diagram = diagrams or (base.diagram, head.diagram)
     return Comparison(
         base=base_side,
         head=head_side,
         changes=sort_changes(out.changes),
-        base_diagram=base.diagram,
-        head_diagram=head.diagram,
+        base_diagram=base_diagram,
+        head_diagram=head_diagram,
         diagnostics=head.diagnostics,
     )
 

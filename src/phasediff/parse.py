@@ -13,7 +13,7 @@ import colorsys
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
 from phasediff.markdown import (
@@ -313,19 +313,50 @@ def _tables(sections: Iterable[Section], kind: str) -> Iterator[Table]:
 # Mermaid
 # ---------------------------------------------------------------------------
 
-_NODE = re.compile(
-    r"(?P<id>[A-Za-z_][\w-]*)\s*(?P<shape>\[\[|\[\(|\(\(|\[/|\[\\|\(\[|\{\{|\[|\(|\{|>)"
-    r"\s*(?P<label>\"[^\"]*\"|[^\]\)\}\"]*?)\s*(?:\]\]|\)\]|\)\)|/\]|\\\]|\]\)|\}\}|\]|\)|\})"
+# Node shapes, longest opener first: ``A[(db)]`` is a cylinder, not ``[`` + ``(db)]``.
+_SHAPES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("(((", (")))",)),
+    ("((", ("))",)),
+    ("([", ("])",)),
+    ("[(", (")]",)),
+    ("[[", ("]]",)),
+    ("[/", ("/]", "\\]")),
+    ("[\\", ("\\]", "/]")),
+    ("{{", ("}}",)),
+    ("@{", ("}",)),
+    ("[", ("]",)),
+    ("(", (")",)),
+    ("{", ("}",)),
+    (">", ("]",)),
 )
-_ARROW = re.compile(
-    r"\s*(?:(?:--|==|-\.)\s*(?P<inline>[^->=|.][^>]*?)\s*)?"
-    r"(?P<arrow><-->|<==>|-->|==>|-\.->|---|-\.-|===|--o|--x|->>|->)"
-    r"\s*(?:\|(?P<label>[^|]*)\|)?\s*"
+# An id may hold dashes (``api-gw``) but never the start of an arrow (``A-->B``).
+_NODE_ID = re.compile(r"\s*(\w+(?:-(?![-.>=])\w+)*)")
+_SHAPE_LABEL = re.compile(r"\blabel\s*:\s*(\"[^\"]*\"|'[^']*'|[^,}]+)")
+_NODE_CLASS = re.compile(r":::([\w-]+)")
+_AMPERSAND = re.compile(r"\s*&\s*")
+# The ``o``/``x`` heads of ``A o--o B`` only after a space, so ``Bo`` stays an id.
+_HEAD = r"(?:<|(?<=\s)[ox])?"
+_TEXT = r"\"[^\"]*\"|[^\"|]*?"
+# A link: a complete arrow first (``-->``, ``-.->``, ``==>``, ``---``, ``--o``,
+# ``<-->``, ``~~~``), else an arrow with its text inside (``-- text -->``,
+# ``-. text .->``, ``== text ==>``); then an optional ``|label|``.  An edge id
+# (``e1@-->``) is skipped.
+_LINK = re.compile(
+    r"\s*(?:\w+@(?=[-=~<ox]))?(?:"
+    rf"(?P<arrow>{_HEAD}(?:-{{2,}}>|-{{2,}}[ox](?!\w)|-{{3,}}|-\.+->|-\.+-|={{2,}}>"
+    r"|={2,}[ox](?!\w)|={3,}|~{3,}))"
+    rf"|{_HEAD}--(?![->=.])\s*(?P<dash>{_TEXT})\s*(?:-{{2,}}>|-{{2,}}[ox](?!\w)|-{{3,}})"
+    rf"|{_HEAD}-\.(?![->.])\s*(?P<dot>{_TEXT})\s*\.+-(?:>|[ox](?!\w))?"
+    rf"|{_HEAD}==(?![=>])\s*(?P<thick>{_TEXT})\s*(?:={{2,}}>|={{2,}}[ox](?!\w)|={{3,}})"
+    r")\s*(?:\|(?P<label>[^|]*)\|)?\s*"
 )
+_KEYWORD = re.compile(r"^(?:graph|flowchart|direction|linkStyle|click|accTitle|accDescr)\b")
+_SUBGRAPH = re.compile(r"^subgraph\s+(?P<id>[^\s\[\"]+)?\s*(?P<title>\[.*\]|\".*\")?\s*$")
 _STYLE = re.compile(r"^style\s+([\w-]+)\s+(.*)$")
-_CLASSDEF = re.compile(r"^classDef\s+([\w-]+)\s+(.*)$")
-_CLASS = re.compile(r"^class\s+([\w,\s-]+?)\s+([\w-]+)\s*;?$")
+_CLASSDEF = re.compile(r"^classDef\s+([\w,-]+)\s+(.*)$")
+_CLASS = re.compile(r"^class\s+([\w,\s-]+?)\s+([\w-]+)\s*$")
 _FILL = re.compile(r"fill\s*:\s*(#[0-9a-fA-F]{3,8}|[a-zA-Z]+)")
+_LEGEND_TITLE = re.compile(r"(?i)\blegend\b|凡例")
 _NAMED_COLOURS = {
     "green": Legend.NEW,
     "lightgreen": Legend.NEW,
@@ -358,6 +389,21 @@ _CLASS_NAMES = {
     "deprecated": Legend.DEPRECATED,
     "removed": Legend.DEPRECATED,
 }
+# What a legend entry says a colour means; "unchanged" before "changed".
+_CATEGORY_WORDS: tuple[tuple[Legend, re.Pattern[str]], ...] = (
+    (Legend.UNCHANGED, re.compile(r"(?i)\b(?:unchanged|existing|retained)\b|既存|変更なし")),
+    (Legend.DEPRECATED, re.compile(r"(?i)\b(?:deprecated|removed|retired)\b|廃止|削除")),
+    (Legend.MODIFIED, re.compile(r"(?i)\b(?:modified|changed|updated)\b|変更")),
+    (Legend.NEW, re.compile(r"(?i)\b(?:new|added)\b|新規|追加")),
+)
+
+
+def legend_category(text: str) -> Legend | None:
+    """The legend class a legend entry or a legend node's label names, if any."""
+    for legend, pattern in _CATEGORY_WORDS:
+        if pattern.search(text):
+            return legend
+    return None
 
 
 def legend_of_colour(colour: str) -> Legend | None:
@@ -385,22 +431,191 @@ def legend_of_colour(colour: str) -> Legend | None:
     return Legend.MODIFIED
 
 
-def _legend_of_style(style: str) -> Legend | None:
+def _fill_of(style: str) -> str | None:
     match = _FILL.search(style)
-    return legend_of_colour(match.group(1)) if match else None
+    return match.group(1).casefold() if match else None
 
 
 def _clean_label(label: str) -> str:
-    return plain(label.strip().strip('"').replace("<br/>", " ").replace("<br>", " "))
+    label = label.strip()
+    if len(label) >= 2 and label[0] == label[-1] and label[0] in "\"'":
+        label = label[1:-1]
+    return plain(label.replace("<br/>", " ").replace("<br>", " ").replace("<br />", " "))
 
 
-def parse_mermaid(text: str, first_line: int) -> Diagram:
-    """Nodes, edges and legend classes of a mermaid flowchart (other kinds keep only text).
+def _statements(raw: str) -> list[str]:
+    """One source line as statements: ``;`` separates them, ``%%`` starts a comment.
+
+    Both only count outside quoted labels, so ``A["50%% done; more"]`` stays whole.
+    """
+    parts: list[str] = []
+    start = 0
+    quoted = False
+    index = 0
+    while index < len(raw):
+        char = raw[index]
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char == ";":
+            parts.append(raw[start:index])
+            start = index + 1
+        elif not quoted and raw.startswith("%%", index):
+            break
+        index += 1
+    parts.append(raw[start:index])
+    return [part.strip() for part in parts if part.strip()]
+
+
+@dataclass
+class _MermaidReader:
+    """What a flowchart's statements declare, as they are read."""
+
+    labels: dict[str, tuple[str, int]] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
+    styles: dict[str, str] = field(default_factory=dict)  # node id -> fill colour
+    classdefs: dict[str, str | None] = field(default_factory=dict)  # class -> fill colour
+    classes: dict[str, str] = field(default_factory=dict)  # node id -> class
+    subgraphs: dict[str, str] = field(default_factory=dict)  # subgraph id -> title
+    legend_nodes: set[str] = field(default_factory=set)
+    legend_depth: int = 0  # > 0 inside a ``subgraph Legend``
+    depth: int = 0
+
+    def statement(self, line: str, line_no: int) -> None:
+        if _KEYWORD.match(line):
+            return
+        if line == "end":
+            self.depth = max(self.depth - 1, 0)
+            if self.legend_depth > self.depth:
+                self.legend_depth = 0
+            return
+        if match := _SUBGRAPH.match(line):
+            self.depth += 1
+            subgraph_id = match.group("id") or ""
+            title = _clean_label((match.group("title") or "").strip("[]")) or subgraph_id
+            if subgraph_id:
+                self.subgraphs[subgraph_id] = title
+            if not self.legend_depth and _LEGEND_TITLE.search(f"{subgraph_id} {title}"):
+                self.legend_depth = self.depth
+            return
+        if match := _STYLE.match(line):
+            fill = _fill_of(match.group(2))
+            if fill:
+                self.styles[match.group(1)] = fill
+            return
+        if match := _CLASSDEF.match(line):
+            for name in match.group(1).split(","):
+                self.classdefs[name] = _fill_of(match.group(2))
+            return
+        if match := _CLASS.match(line):
+            for node in match.group(1).split(","):
+                self.classes[node.strip()] = match.group(2)
+            return
+        self.chain(line, line_no)
+
+    def node(self, line: str, position: int, line_no: int) -> tuple[str, int] | None:
+        """The node at ``position`` (``A``, ``A[label]``, ``A@{ label: x }``) and where it ends."""
+        match = _NODE_ID.match(line, position)
+        if match is None:
+            return None
+        node_id, position = match.group(1), match.end()
+        label, position = _shape_label(line, position)
+        if label is not None or node_id not in self.labels:
+            self.labels[node_id] = (label if label is not None else node_id, line_no)
+        if cls := _NODE_CLASS.match(line, position):
+            self.classes[node_id] = cls.group(1)
+            position = cls.end()
+        if self.legend_depth:
+            self.legend_nodes.add(node_id)
+        return node_id, position
+
+    def chain(self, line: str, line_no: int) -> None:
+        """``A[x] -->|l| B & C -- m --> D`` into node labels and edges."""
+        position = 0
+        previous: list[str] = []
+        pending = ""
+        while True:
+            group: list[str] = []
+            while True:
+                found = self.node(line, position, line_no)
+                if found is None:
+                    return
+                group.append(found[0])
+                position = found[1]
+                amp = _AMPERSAND.match(line, position)
+                if amp is None:
+                    break
+                position = amp.end()
+            for source in previous:
+                for target in group:
+                    key = (source, target, pending)
+                    self.edges.setdefault(key, Edge(source, target, pending, line_no))
+            link = _LINK.match(line, position)
+            if link is None or link.end() == position:
+                return
+            text = next((t for t in link.group("label", "dash", "dot", "thick") if t), "")
+            pending = _clean_label(text)
+            previous = group
+            position = link.end()
+
+    def legend_of(self, node_id: str, colours: dict[str, Legend] | None) -> Legend | None:
+        """A node's legend class: its drawn colour when colours are explained, else its class."""
+        cls = self.classes.get(node_id, "")
+        fill = self.styles.get(node_id)
+        if fill and colours is not None:
+            legend = colours.get(fill) or legend_of_colour(fill)
+            if legend is not None:
+                return legend
+        if named := _CLASS_NAMES.get(cls.casefold()):
+            return named
+        fill = self.classdefs.get(cls)
+        if fill and colours is not None:
+            return colours.get(fill) or legend_of_colour(fill)
+        return None
+
+
+def _shape_label(line: str, position: int) -> tuple[str | None, int]:
+    """The label of the shape opening at ``position`` and where the shape ends."""
+    for opener, closers in _SHAPES:
+        if not line.startswith(opener, position):
+            continue
+        start = position + len(opener)
+        if opener == "@{":
+            end = line.find("}", start)
+            if end < 0:
+                return None, position
+            found = _SHAPE_LABEL.search(line, start, end)
+            return (_clean_label(found.group(1)) if found else None), end + 1
+        body = start + len(line[start:]) - len(line[start:].lstrip())
+        if line.startswith('"', body):
+            quote_end = line.find('"', body + 1)
+            after = quote_end + 1
+            while after < len(line) and line[after] == " ":
+                after += 1
+            for closer in closers:
+                if quote_end > 0 and line.startswith(closer, after):
+                    return _clean_label(line[body:after]), after + len(closer)
+        ends = [(line.find(closer, start), closer) for closer in closers]
+        ends = [(index, closer) for index, closer in ends if index >= 0]
+        if not ends:
+            return None, position  # an opener never closed: read the id alone
+        index, closer = min(ends)
+        return _clean_label(line[start:index]), index + len(closer)
+    return None, position
+
+
+def parse_mermaid(text: str, first_line: int, *, legend: bool = False) -> Diagram:
+    """Nodes, edges and legend classes of a mermaid flowchart.
+
+    Node colours say new / modified / unchanged / deprecated only where
+    something explains them: ``legend`` (the document has a legend block), a
+    ``subgraph Legend`` whose nodes name the classes, or classes named so
+    (``classDef new``).  Elsewhere a colour is decoration, and recolouring a
+    node is no change.
 
     A diagram recurs unchanged across versions while the text above it moves,
     so it is parsed once per text and its line numbers re-based.
     """
-    diagram = _parse_mermaid_at_zero(text)
+    diagram = _parse_mermaid_at_zero(text, legend)
     if first_line == 0:
         return diagram
     return replace(
@@ -412,92 +627,36 @@ def parse_mermaid(text: str, first_line: int) -> Diagram:
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_mermaid_at_zero(text: str) -> Diagram:
-    first_line = 0
-    labels: dict[str, tuple[str, int]] = {}
-    edges: dict[tuple[str, str, str], Edge] = {}
-    styles: dict[str, Legend] = {}
-    classdefs: dict[str, Legend] = {}
-    classes: dict[str, str] = {}
+def _parse_mermaid_at_zero(text: str, legend: bool) -> Diagram:
+    reader = _MermaidReader()
     for offset, raw in enumerate(text.split("\n")):
-        line_no = first_line + 1 + offset
-        line = raw.split("%%")[0].strip().rstrip(";")
-        if not line or line.startswith(
-            ("graph", "flowchart", "subgraph", "end", "direction", "linkStyle", "click", "accT")
-        ):
-            continue
-        if match := _STYLE.match(line):
-            legend = _legend_of_style(match.group(2))
-            if legend is not None:
-                styles[match.group(1)] = legend
-            continue
-        if match := _CLASSDEF.match(line):
-            name = match.group(1)
-            legend = _CLASS_NAMES.get(name.casefold()) or _legend_of_style(match.group(2))
-            if legend is not None:
-                classdefs[name] = legend
-            continue
-        if match := _CLASS.match(line):
-            for node in match.group(1).split(","):
-                classes[node.strip()] = match.group(2)
-            continue
-        for node_id, cls in re.findall(
-            r"([A-Za-z_][\w-]*)(?:\[[^\]]*\]|\([^)]*\))?:::([\w-]+)", line
-        ):
-            classes[node_id] = cls
-        line = re.sub(r":::[\w-]+", "", line)
-        _read_chain(line, line_no, labels, edges)
+        for statement in _statements(raw):
+            reader.statement(statement, offset + 1)
+    # A legend drawn inside the diagram maps its own colours to classes.
+    colours: dict[str, Legend] = {}
+    for node_id in reader.legend_nodes:
+        category = legend_category(reader.labels[node_id][0])
+        fill = reader.styles.get(node_id) or reader.classdefs.get(reader.classes.get(node_id, ""))
+        if category is not None and fill:
+            colours[fill] = category
+    explained = colours if (legend or colours) else None
     nodes = []
-    for node_id, (label, line_no) in labels.items():
-        legend = styles.get(node_id) or classdefs.get(classes.get(node_id, ""))
-        nodes.append(Node(id=node_id, label=label, legend=legend, line=line_no))
+    for node_id, (label, line_no) in reader.labels.items():
+        if node_id in reader.legend_nodes:
+            continue
+        if label == node_id and node_id in reader.subgraphs:
+            label = reader.subgraphs[node_id]  # an edge to a subgraph names the subgraph
+        nodes.append(
+            Node(id=node_id, label=label, legend=reader.legend_of(node_id, explained), line=line_no)
+        )
     nodes.sort(key=lambda node: node.id)
-    ordered_edges = sorted(edges.values(), key=lambda e: (e.source, e.target, e.label))
-    return Diagram(
-        kind="mermaid", nodes=tuple(nodes), edges=tuple(ordered_edges), text=text, line=first_line
-    )
-
-
-def _read_chain(
-    line: str,
-    line_no: int,
-    labels: dict[str, tuple[str, int]],
-    edges: dict[tuple[str, str, str], Edge],
-) -> None:
-    """Read ``A[x] -->|l| B & C --> D`` into node labels and edges."""
-    position = 0
-    previous: list[str] = []
-    pending_label = ""
-    while position < len(line):
-        group: list[str] = []
-        while True:
-            match = _NODE.match(line, position)
-            if match:
-                node_id = match.group("id")
-                labels[node_id] = (_clean_label(match.group("label")), line_no)
-                position = match.end()
-            else:
-                bare = re.match(r"\s*([A-Za-z_][\w-]*)", line[position:])
-                if not bare:
-                    return
-                node_id = bare.group(1)
-                labels.setdefault(node_id, (node_id, line_no))
-                position += bare.end()
-            group.append(node_id)
-            amp = re.match(r"\s*&\s*", line[position:])
-            if not amp:
-                break
-            position += amp.end()
-        for source in previous:
-            for target in group:
-                key = (source, target, pending_label)
-                edges.setdefault(key, Edge(source, target, pending_label, line_no))
-        arrow = _ARROW.match(line, position)
-        if not arrow:
-            return
-        pending_label = _clean_label(arrow.group("label") or arrow.group("inline") or "")
-        previous = group
-        position = arrow.end()
+    edges = [
+        edge
+        for edge in reader.edges.values()
+        if edge.source not in reader.legend_nodes and edge.target not in reader.legend_nodes
+    ]
+    edges.sort(key=lambda e: (e.source, e.target, e.label))
+    return Diagram(kind="mermaid", nodes=tuple(nodes), edges=tuple(edges), text=text, line=0)
 
 
 # ---------------------------------------------------------------------------
@@ -581,7 +740,26 @@ def _whats_new(sections: list[Section]) -> WhatsNew:
     )
 
 
-def _diagram(sections: list[Section], everything: list[Section]) -> Diagram:
+def has_legend(sections: Iterable[Section]) -> bool:
+    """Does the document explain its diagram's colours (a ``**Legend:**`` block, a Legend heading)?
+
+    Without one, colours are the author's decoration and say nothing about
+    what is new or deprecated.
+    """
+    for section in sections:
+        for sub in _walk(section):
+            if _LEGEND_TITLE.search(sub.title):
+                return True
+            if any(_LEGEND_TITLE.match(item.label) for item in sub.fields):
+                return True
+            if any(_LEGEND_TITLE.match(block.label) for block in sub.lists):
+                return True
+            if any(_LEGEND_TITLE.match(text) for text in sub.paragraphs):
+                return True
+    return False
+
+
+def _diagram(sections: list[Section], everything: list[Section], legend: bool) -> Diagram:
     blocks: list[CodeBlock] = [block for s in sections for sub in _walk(s) for block in sub.code]
     if not blocks:
         blocks = [
@@ -593,7 +771,7 @@ def _diagram(sections: list[Section], everything: list[Section]) -> Diagram:
         ][:1]
     for block in blocks:
         if block.info == "mermaid":
-            return parse_mermaid(block.text, block.line)
+            return parse_mermaid(block.text, block.line, legend=legend)
     if blocks:
         return Diagram(kind="ascii", text=blocks[0].text, line=blocks[0].line)
     return Diagram()
@@ -1443,9 +1621,12 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
         )
     sorted_sections.extra.extend(leftovers)
     # Likewise the diagram: the first mermaid block anywhere when its section has none.
-    diagram = read("diagram", get("diagram"), lambda s: _diagram(s, []))
+    legend = has_legend(everything)
+    diagram = _read(
+        ("diagram", str(legend)), get("diagram"), lambda s: _diagram(s, [], legend), memo
+    )
     if not diagram.kind:
-        diagram = _diagram([], everything)
+        diagram = _diagram([], everything, legend)
     document = PhaseDocument(
         title=generic.title,
         overview=overview,

@@ -66,6 +66,7 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("diagram-node-changed", "diagram", INF, "A node's label or legend class changed."),
     ("diagram-edge-added", "diagram", INF, "An edge was added to the architecture diagram."),
     ("diagram-edge-removed", "diagram", INF, "An edge was removed from the architecture diagram."),
+    ("diagram-edge-changed", "diagram", INF, "The label of an edge in the diagram changed."),
     # components
     ("component-added", "components", INF, "A component was added."),
     ("component-removed", "components", BRK, "A component was deprecated, removed or replaced."),

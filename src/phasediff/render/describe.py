@@ -307,6 +307,15 @@ def _diagram(change: Change) -> str:
     return f"{sentence}, {how} {format_value(value)}"
 
 
+def _diagram_changed(change: Change) -> str:
+    """``Diagram node relabelled: A -> B``; an edge's new label; a node's new legend."""
+    if change.field == "label" and change.rule.startswith("diagram-node-"):
+        return f"Diagram node relabelled: {_arrow(change.old, change.new)}"
+    if change.field == "label":
+        return f"Diagram edge {_key(change)} relabelled: {_arrow(change.old, change.new)}"
+    return _generic(change)
+
+
 def _prose(change: Change) -> str:
     """Prose sections: edited text, or a bullet added to or removed from them."""
     title = _NOUNS.get(change.section) or collapse(change.section)
@@ -393,6 +402,8 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "diagram-node-removed": _diagram,
     "diagram-edge-added": _diagram,
     "diagram-edge-removed": _diagram,
+    "diagram-node-changed": _diagram_changed,
+    "diagram-edge-changed": _diagram_changed,
     "rto-relaxed": lambda c: f"{_fact(c) or 'RTO'} relaxed: {_arrow(c.old, c.new, _duration)}",
     "rto-tightened": lambda c: f"{_fact(c) or 'RTO'} tightened: {_arrow(c.old, c.new, _duration)}",
     "rpo-relaxed": lambda c: f"{_fact(c) or 'RPO'} relaxed: {_arrow(c.old, c.new, _duration)}",

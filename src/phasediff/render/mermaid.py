@@ -3,8 +3,9 @@
 Two phase documents draw their diagrams independently: node ids (``A``,
 ``B``, ``loki``) are local to each document and get reused for different
 things, while labels are what the author means.  So nodes are matched across
-the diagrams by their normalised label, the ids are regenerated (``n1``,
-``n2`` … in label order) and the picture is the union, styled with the
+the diagrams as the diff matches them (``diagrams.match_nodes``: by id and
+label, then by label, then by id, so a reworded node stays one node), the ids
+are regenerated (``n1``, ``n2`` … in label order) and the picture is the union, styled with the
 template's own legend colours: new green, modified blue, removed red with
 dotted edges.  Output depends only on the diagrams' content, never on their
 source order, so a changelog built from it is byte-stable.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from phasediff.diagrams import match_nodes, node_key
 from phasediff.model import Diagram, Legend
 from phasediff.text import collapse, normalise_key
 
@@ -40,16 +42,12 @@ def mermaid_label(text: str) -> str:
     return '"' + "".join(_ESCAPES.get(char, char) for char in text) + '"'
 
 
-def _node_key(label: str, node_id: str) -> str:
-    return normalise_key(label) or normalise_key(node_id) or node_id
-
-
-def _graph(diagram: Diagram) -> _Graph:
+def _graph(diagram: Diagram, identity: dict[str, str]) -> _Graph:
     keys: dict[str, str] = {}
     nodes: dict[str, tuple[str, Legend | None]] = {}
     for node in diagram.nodes:
         label = collapse(node.label) or node.id
-        key = _node_key(label, node.id)
+        key = identity.get(node.id) or node_key(node)
         keys[node.id] = key
         # Two nodes with one label are one thing drawn twice; keep a legend if either has one.
         previous = nodes.get(key)
@@ -60,12 +58,18 @@ def _graph(diagram: Diagram) -> _Graph:
         ends = []
         for node_id in (edge.source, edge.target):
             if node_id not in keys:  # an edge to an undeclared node: its id is its label
-                keys[node_id] = _node_key(node_id, node_id)
+                keys[node_id] = normalise_key(node_id) or node_id
                 nodes.setdefault(keys[node_id], (node_id, None))
             ends.append(keys[node_id])
         label = collapse(edge.label)
         edges.setdefault((ends[0], ends[1], normalise_key(label)), label)
     return _Graph(nodes, edges)
+
+
+def _relabelled(key: str, old: _Graph, new: _Graph) -> bool:
+    if key not in old.nodes or key not in new.nodes:
+        return False
+    return normalise_key(old.nodes[key][0]) != normalise_key(new.nodes[key][0])
 
 
 def _incident(edges: dict[EdgeKey, str], key: str) -> set[EdgeKey]:
@@ -92,8 +96,10 @@ def drift_mermaid(base: Diagram, head: Diagram) -> str | None:
     """
     if not (_compared(base) and _compared(head)):
         return None
-    old, new = _graph(base), _graph(head)
-    if set(old.nodes) == set(new.nodes) and set(old.edges) == set(new.edges):
+    match = match_nodes(base.nodes, head.nodes)
+    old, new = _graph(base, match.old_identity), _graph(head, match.new_identity)
+    relabelled = any(_relabelled(key, old, new) for key in new.nodes)
+    if set(old.nodes) == set(new.nodes) and set(old.edges) == set(new.edges) and not relabelled:
         return None
 
     keys = sorted(set(old.nodes) | set(new.nodes))
@@ -145,8 +151,10 @@ def _node_class(key: str, old: _Graph, new: _Graph) -> str | None:
     old_legend, new_legend = old.nodes[key][1], new.nodes[key][1]
     if new_legend is Legend.DEPRECATED:
         return "deprecated"
-    if _incident(old.edges, key) != _incident(new.edges, key) or _legend_changed(
-        old_legend, new_legend
+    if (
+        _incident(old.edges, key) != _incident(new.edges, key)
+        or _legend_changed(old_legend, new_legend)
+        or _relabelled(key, old, new)
     ):
         return "modified"
     return None
