@@ -1606,7 +1606,8 @@ def diff_phases(
     out = _Emitter(options, base_side.path, head_side.path)
     base_doc, head_doc = base.document, head.document
     _diff_overview(out, base_doc, head_doc, phases=True)
-    _diff_diagram(out, base_doc.diagram, head_doc.diagram, phases=True)
+    # A phase without a mermaid diagram carries the previous one (effective.py).
+    _diff_diagram(out, base.diagram, head.diagram, phases=True)
     removals = {key: removal for key, removal in head.removals.items() if key in base.components}
     replaced = {key for key, removal in removals.items() if removal.replacement}
     _diff_components(
@@ -1635,7 +1636,9 @@ def diff_phases(
     _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
     _drop_foreign_lines(out, base_doc, head_doc)
-    return _comparison(out, base_doc, head_doc, base_side, head_side)
+    return _comparison(
+        out, base_doc, head_doc, base_side, head_side, diagrams=(base.diagram, head.diagram)
+    )
 
 
 def _documented(doc: PhaseDocument) -> set[tuple[str, str]]:

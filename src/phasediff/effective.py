@@ -20,6 +20,7 @@ from typing import Any
 from phasediff.model import (
     Component,
     ConfigFile,
+    Diagram,
     EnvVar,
     Legend,
     Metric,
@@ -82,6 +83,8 @@ class Effective:
     dashboards: dict[str, NamedItem] = field(default_factory=dict)
     removals: dict[str, Removal] = field(default_factory=dict)
     owner_notes: dict[str, str] = field(default_factory=dict)
+    diagram: Diagram = field(default_factory=Diagram)
+    diagram_phase: str = ""  # the phase that drew ``diagram``
 
 
 def port_match_key(port: Port) -> str:
@@ -398,7 +401,21 @@ def next_effective(
             state.owner_notes.setdefault(port_match_key(port), f"closed in phase {phase}")
     for port in _with_ports(doc):
         state.ports.setdefault(port_match_key(port), port)
+    state.diagram, state.diagram_phase = _carried_diagram(previous, phase, doc)
     return state
+
+
+def _carried_diagram(
+    previous: Effective | None, phase: str, doc: PhaseDocument
+) -> tuple[Diagram, str]:
+    """The phase's diagram: its own mermaid drawing, else the previous phase's.
+
+    A phase that draws no diagram, or draws it as text, has not removed every
+    node of the last one: the architecture it shows is still that one.
+    """
+    if doc.diagram.nodes or previous is None or not previous.diagram.nodes:
+        return doc.diagram, phase
+    return previous.diagram, previous.diagram_phase
 
 
 def _drop_owned(state: Effective, component: Component, removal: Removal) -> None:
