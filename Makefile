@@ -20,6 +20,8 @@ demo: $(STAMP)
 	cd $(DEMO) && ../../$(BIN)/phasediff 2 3
 	cd $(DEMO) && ../../$(BIN)/phasediff log 3
 	cd $(DEMO) && ../../$(BIN)/phasediff check
+	cd $(DEMO) && ../../$(BIN)/phasediff trace Loki
+	cd $(DEMO) && ../../$(BIN)/phasediff report --html $(CURDIR)/.demo/report
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -173,7 +173,7 @@ def build_trace(project: Project, text: str, until: str = "HEAD") -> Trace:
     if chosen is None:
         raise UnknownEntityError(_unknown_message(text, kind, states, history.entries))
     target = Target(chosen, wanted, _spelling(chosen, wanted, states) or name)
-    phases = tuple(_presence(target, states, index) for index in range(len(states)))
+    phases = tuple(presence(target, states, index) for index in range(len(states)))
     commits = [
         TraceCommit(entry.commit, document.phase, document.comparison.head.path, changes)
         for entry in reversed(history.entries)
@@ -245,7 +245,7 @@ def _matching_removal(target: Target, state: Effective) -> str | None:
     return None
 
 
-def _presence(target: Target, states: Sequence[Effective], index: int) -> PhasePresence:
+def presence(target: Target, states: Sequence[Effective], index: int) -> PhasePresence:
     state = states[index]
     previous = states[index - 1] if index else None
     kind = target.kind
@@ -275,8 +275,17 @@ def _presence(target: Target, states: Sequence[Effective], index: int) -> PhaseP
         _matches(kind, target.key, normalise_key(getattr(item, "key", "")))
         for item in kind.stated(state)
     )
+    declared = kind.name == "component" and any(
+        normalise_key(item.key) == target.key or normalise_key(item.component) == target.key
+        for item in state.document.integration.modified
+    )
     if before is None:
         state_name, note = NEW, ""
+    elif declared and before[1] == value:
+        state_name, note = (
+            MODIFIED,
+            f"listed as modified from phase {previous.phase}" if previous else "",
+        )
     elif not stated and before[1] == value:
         state_name, note = RETAINED, f"carried over from phase {previous.phase}" if previous else ""
     elif before[1] == value:

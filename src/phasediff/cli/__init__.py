@@ -30,6 +30,7 @@ LAZY_COMMANDS = {
     "trace": "phasediff.cli.report:trace_command",
     "textconv": "phasediff.cli.report:textconv_command",
     "install-git-diff": "phasediff.cli.report:install_git_diff_command",
+    "report": "phasediff.cli.report:report_command",
 }
 
 

@@ -98,3 +98,67 @@ def install_git_diff_command(repo_path: Path) -> int:
     for line in install_git_diff(repo_path):
         click.echo(line)
     return EXIT_OK
+
+
+REPORT_EXIT_CODES = (
+    "Exit codes: 0 written; 2 usage error; 3 runtime error (not a repository, unknown "
+    "revision, a directory that cannot be written)."
+)
+
+
+@click.command("report", epilog=REPORT_EXIT_CODES)
+@click.option(
+    "--html",
+    "directory",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the static HTML site into this directory (created if missing).",
+)
+@click.option("--rev", default="HEAD", show_default=True, help="The phases at this revision.")
+@click.option("--title", default="", help="The site's title (default: the repository's name).")
+@cache_options
+@repo_option
+@run_command
+def report_command(
+    directory: Path,
+    rev: str,
+    title: str,
+    cache_dir: Path | None,
+    no_cache: bool,
+    repo_path: Path,
+) -> int:
+    """A static HTML site of the architecture: open DIR/index.html from disk.
+
+    \b
+    phasediff report --html site            then open site/index.html
+    phasediff report --html site --rev v3.0
+
+    The component matrix (components x phases: new, modified, retained,
+    replaced, removed, not mentioned; a cell opens that component in that
+    phase), a timeline of phases and of the commits that changed their
+    documents, the drift of each phase against the previous one, and each
+    document's history.  No script, no network: publish it as a CI artifact
+    or on GitHub Pages as it is.
+    """
+    from phasediff.render.html import render_site
+    from phasediff.report import build_report
+
+    with opened(repo_path, cache_dir, no_cache) as project:
+        report = build_report(project, rev=rev, title=title)
+    for skipped in report.skipped:
+        click.echo(f"Warning: {skipped.message}", err=True)
+    files = render_site(report)
+    _write_site(directory, files)
+    click.echo(f"Wrote {len(files)} files; open {(directory / 'index.html').resolve()}")
+    return EXIT_OK
+
+
+def _write_site(directory: Path, files: dict[str, str]) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, text in sorted(files.items()):
+            (directory / name).write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise PhasediffError(
+            f"Cannot write the report into {directory}: {exc.strerror or exc}."
+        ) from exc

@@ -249,29 +249,26 @@ def render_template(changelog: Changelog, template: str, name: str) -> str:
     are errors, not blanks, so a typo cannot ship an empty release note.  The
     template runs sandboxed: it can read the data, nothing else.
     """
-    # Imported here, the one place that needs it: ``phasediff log`` never pays for it.
-    import jinja2
-    import jinja2.sandbox
-
-    environment = jinja2.sandbox.SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
+    # Imported here, where it is needed: ``phasediff log`` never pays for Jinja2.
+    from phasediff.render.templating import (
+        TemplateError,
+        TemplateSyntaxError,
+        sandboxed_environment,
     )
+
+    environment = sandboxed_environment()
     environment.filters["md"] = lambda value: escape(str(value))
     environment.filters["code"] = lambda value: code(str(value))
     data = changelog_to_dict(changelog)
     try:
         compiled = environment.from_string(template)
         text = compiled.render(changelog=data, **data)
-    except jinja2.TemplateSyntaxError as exc:
+    except TemplateSyntaxError as exc:
         raise PhasediffError(
             f"Template {name}, line {exc.lineno}: {exc.message}. Fix the template "
             "(phasediff/templates/changelog.md.j2 is a working example)."
         ) from exc
-    except jinja2.TemplateError as exc:
+    except TemplateError as exc:
         raise PhasediffError(
             f"Template {name} failed: {exc.message or exc}. `phasediff changelog --format json` "
             "shows the data a template can use."
