@@ -73,7 +73,7 @@ def check_command(
     `phasediff check --list-rules` lists them.
     """
     if list_rules:
-        click.echo(render_rules(), nl=False)
+        write_output(render_rules(), None)
         return EXIT_OK
     project = Project.open(repo_path)
     refs = [ref for ref in project.refs(rev) if not is_template_path(ref.path)]

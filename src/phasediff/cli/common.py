@@ -5,11 +5,15 @@ The CLI is the only package that imports click.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import importlib
 import os
+import secrets
+import signal
+import stat
 import sys
-import tempfile
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -69,6 +73,9 @@ def run_command(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             code = command(*args, **kwargs)
+            finish_stdout()
+        except BrokenPipeError:
+            _quiet_broken_pipe()
         except PhasediffError as exc:
             click.echo(f"Error: {exc}", err=True)
             sys.exit(exc.exit_code)
@@ -91,34 +98,176 @@ def run_command(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _quiet_broken_pipe() -> None:
+    """The reader went away (``phasediff log | head -1``): stop as git does, without a word.
+
+    stdout is pointed at /dev/null so the interpreter's final flush cannot complain.
+    """
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + signal.SIGPIPE)
+
+
 def use_color(choice: str) -> bool:
     if choice == "always":
         return True
     if choice == "never" or os.environ.get("NO_COLOR"):
         return False
-    return sys.stdout.isatty()
+    return sys.stdout is not None and sys.stdout.isatty()
+
+
+#: ``--prepend`` and ``--template`` files are read up to this size; a changelog or template
+#: beyond it (or /dev/zero) is refused instead of filling memory.
+MAX_INPUT_FILE = 64 * 1024 * 1024
+
+#: Where a write error comes from, and what to do about it.
+_WRITE_FIXES = {
+    errno.ENOSPC: "Free some space or write elsewhere.",
+    errno.EFBIG: "The file-size limit (ulimit -f) is reached; raise it or write elsewhere.",
+    errno.EDQUOT: "The disk quota is reached; free some space or write elsewhere.",
+}
 
 
 def write_output(text: str, output: Path | None) -> None:
-    """Print to stdout, or replace the file ``output`` atomically: never a half-written file."""
+    """Print to stdout, or replace the file ``output`` atomically: never a half-written file.
+
+    Either way a write that fails is an error (exit 3), never output cut short with
+    exit 0: a full disk or ``ulimit -f`` makes Python's buffered stdout drop the rest
+    silently, so stdout is written and checked here, at the file descriptor.
+    """
     if output is None:
+        write_stdout(text)
+        return
+    target = output.resolve()
+    if target.exists() and not target.is_file():
+        # A device or a pipe (-o /dev/null, -o /dev/stderr) is written to, never replaced.
+        try:
+            with target.open("w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+        except OSError as exc:
+            raise _write_error(str(output), exc) from exc
+        return
+    replace_file(output, text.encode("utf-8", "surrogateescape"))
+
+
+def write_stdout(text: str) -> None:
+    """Write the result to stdout and make sure all of it arrived.
+
+    Under a test runner (no file descriptor) click writes it.  A closed reader
+    (``| head -1``) raises ``BrokenPipeError``, which ``run_command`` ends quietly.
+    """
+    stream = sys.stdout
+    if stream is None:
+        raise PhasediffError(
+            "Cannot write the result to stdout: it is closed. Open it, or use --output."
+        )
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
         click.echo(text, nl=False)
         return
-    output = output.resolve()
+    data = text.encode(stream.encoding or "utf-8", stream.errors or "strict")
     try:
-        if output.exists() and not output.is_file():
-            # A device or a pipe (-o /dev/null, -o /dev/stderr) is written to, never replaced.
-            with output.open("w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-            return
-        output.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", newline="\n", dir=output.parent, delete=False, suffix=".tmp"
-        ) as handle:
-            handle.write(text)
-        os.replace(handle.name, output)
+        stream.flush()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+    except BrokenPipeError:
+        raise
     except OSError as exc:
-        raise PhasediffError(f"Cannot write {output}: {exc.strerror}.") from exc
+        raise _write_error("stdout", exc) from exc
+
+
+def finish_stdout() -> None:
+    """Flush what commands printed through click and check it arrived (see ``write_output``)."""
+    if sys.stdout is None:
+        return
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _write_error("stdout", exc) from exc
+    except ValueError:  # already closed: nothing of ours is pending
+        pass
+
+
+def _write_error(where: str, exc: OSError) -> PhasediffError:
+    reason = exc.strerror or str(exc)
+    fix = _WRITE_FIXES.get(exc.errno or 0, "")
+    if where == "stdout":
+        return PhasediffError(
+            f"Cannot write the result to stdout: {reason}. {fix or 'Use --output FILE.'}".rstrip()
+        )
+    return PhasediffError(f"Cannot write {where}: {reason}. {fix}".rstrip())
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Replace the regular file ``path`` (or create it) with ``data``, atomically.
+
+    The temporary file beside it is removed on every failure (full disk, file-size
+    limit, permissions, interrupt); the result keeps the target's mode, and a new file
+    gets the one the umask gives.  A read-only target is refused, not replaced.
+    """
+    target = path.resolve()
+    try:
+        mode = target.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise _write_error(str(path), exc) from exc
+    if mode is not None and not stat.S_ISREG(mode):
+        raise PhasediffError(f"{path} is not a regular file. Name a file to write.")
+    if mode is not None and not (mode & 0o222 and os.access(target, os.W_OK)):
+        raise PhasediffError(
+            f"Cannot write {path}: it is read-only. Make it writable (chmod u+w) or write "
+            "elsewhere."
+        )
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(str(path), exc) from exc
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    try:
+        # 0o666 through the umask, as any new file gets; an existing target's mode below.
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise _write_error(str(path), exc) from exc
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            if mode is not None:
+                os.fchmod(descriptor, stat.S_IMODE(mode))
+        finally:
+            os.close(descriptor)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise _write_error(str(path), exc) from exc
+        raise
+
+
+def read_input_file(path: Path, what: str) -> str:
+    """A file the user named (``--prepend``, ``--template``) as text, up to ``MAX_INPUT_FILE``.
+
+    Bytes that are not UTF-8 survive as surrogates, to be written back as they were.
+    """
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_INPUT_FILE + 1)
+    except OSError as exc:
+        raise PhasediffError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+    if len(data) > MAX_INPUT_FILE:
+        raise PhasediffError(
+            f"Cannot read {path}: it is larger than {MAX_INPUT_FILE // (1024 * 1024)} MiB, "
+            f"too large for {what}. Name a smaller file."
+        )
+    return data.decode("utf-8", "surrogateescape")
 
 
 def write_step_summary(markdown: str) -> bool:

@@ -23,6 +23,7 @@ from phasediff.cli.common import (
     run_command,
     use_color,
     write_output,
+    write_stdout,
     write_step_summary,
 )
 from phasediff.errors import EXIT_OK, PhasediffError
@@ -157,12 +158,11 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
         )
     header = ("PHASE", "PATH", "NAME", "STATUS", "STARTED", "COMPLETED")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        click.echo(
-            "  ".join(
-                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
-            ).rstrip()
-        )
+    lines = [
+        "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
+    write_stdout("".join(line + "\n" for line in lines))
     return EXIT_OK
 
 
@@ -197,11 +197,14 @@ def _side_label(side: Side) -> str:
 
 
 @click.command("rules")
+@run_command
 def rules_command() -> None:
     """Print the change rules: id, default severity, section and meaning."""
     width = max(len(rule.id) for rule in RULES.values())
-    for rule in RULES.values():
-        click.echo(
+    write_stdout(
+        "".join(
             f"{rule.id.ljust(width)}  {rule.severity.value:<8}  {rule.section:<16}  "
-            f"{rule.description}"
+            f"{rule.description}\n"
+            for rule in RULES.values()
         )
+    )

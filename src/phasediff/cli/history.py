@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,12 +14,14 @@ from phasediff.cli.common import (
     color_option,
     format_option,
     output_option,
+    read_input_file,
+    replace_file,
     repo_option,
     run_command,
     use_color,
     write_output,
 )
-from phasediff.errors import EXIT_OK, PhasediffError, UsageError
+from phasediff.errors import EXIT_OK, UsageError
 from phasediff.history import Progress, build_changelog, render_history
 from phasediff.project import Project
 from phasediff.render.changelog import (
@@ -243,42 +243,17 @@ def changelog_command(
         )
     _warn_skipped([skipped.message for skipped in changelog.skipped])
     if template is not None:
-        text = render_template(changelog, _read_text(template), template.name)
+        text = render_template(changelog, read_input_file(template, "a template"), template.name)
     else:
         text = render_changelog(changelog, ChangelogFormat(fmt))
     if prepend_to is None:
         write_output(text, output)
         return EXIT_OK
-    existing = _read_text(prepend_to) if prepend_to.exists() else ""
+    existing = read_input_file(prepend_to, "a changelog") if prepend_to.exists() else ""
     updated = prepend(existing, text)
     if updated == existing:
         click.echo(f"{prepend_to} already starts with this section; left unchanged.", err=True)
     else:
-        _write_bytes(prepend_to, updated.encode("utf-8", "surrogateescape"))
+        replace_file(prepend_to, updated.encode("utf-8", "surrogateescape"))
         click.echo(f"Added {release_title(changelog)} to {prepend_to}.", err=True)
     return EXIT_OK
-
-
-def _read_text(path: Path) -> str:
-    """A file's text; bytes that are not UTF-8 survive as surrogates, to be written back as-is."""
-    try:
-        return path.read_bytes().decode("utf-8", "surrogateescape")
-    except OSError as exc:
-        raise PhasediffError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    """Replace ``path`` atomically, so an interrupted run never leaves half a changelog."""
-    target = path.resolve()
-    if target.exists() and not target.is_file():
-        raise PhasediffError(f"{path} is not a regular file. Name a changelog file to update.")
-    try:
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=target.parent, delete=False, suffix=".tmp"
-        ) as handle:
-            handle.write(data)
-        with contextlib.suppress(OSError):
-            os.chmod(handle.name, target.stat().st_mode & 0o7777)
-        os.replace(handle.name, target)
-    except OSError as exc:
-        raise PhasediffError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
