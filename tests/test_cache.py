@@ -13,11 +13,13 @@ import multiprocessing
 import os
 import pickle
 import re
+import shutil
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +32,8 @@ from phasediff.cache import (
     chunk_digest,
     default_cache_dir,
 )
+from phasediff.cli import main
+from phasediff.codec import FORMAT
 from phasediff.markdown import (
     ParsedChunk,
     chunk_texts,
@@ -40,6 +44,10 @@ from phasediff.markdown import (
 )
 from phasediff.model import PhaseDocument
 from phasediff.parse import parse_document, parse_document_cached
+from tests.support.phase_docs import document
+
+if TYPE_CHECKING:
+    from tests.conftest import GitRepoBuilder
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTS = sorted(
@@ -283,7 +291,7 @@ def test_values_survive_a_reopen(tmp_path: Path) -> None:
         assert cache.phases(["b1"]) == {"b1": "3"}  # pending writes are visible before a flush
     with Cache(path) as cache:
         assert cache.phases(["b1", "b2", "b3"]) == {"b1": "3", "b2": None}
-        assert cache.pairs(["k1", "k2"]) == {"k1": ("changes", 1)}
+        assert cache.pairs(["k1", "k2"], tuple) == {"k1": ("changes", 1)}
         assert cache.document("b1") == doc("One")
         assert cache.document("b9") is None
         assert cache.chunk("d1") == ParsedChunk(0, None, (), ())
@@ -320,11 +328,11 @@ def test_a_damaged_file_is_rebuilt(tmp_path: Path, damage: Any) -> None:
             cache.put_pair(f"k{index}", "x" * 500)
     damage(path)
     with Cache(path) as cache:  # never raises
-        found = cache.pairs([f"k{index}" for index in range(200)])
+        found = cache.pairs([f"k{index}" for index in range(200)], str)
         assert all(value == "x" * 500 for value in found.values())  # what survives is intact
         cache.put_pair("new", 1)
     with Cache(path) as cache:
-        assert cache.pairs(["new"]) == {"new": 1}
+        assert cache.pairs(["new"], int) == {"new": 1}
 
 
 def test_another_schema_is_rebuilt(tmp_path: Path) -> None:
@@ -336,10 +344,10 @@ def test_another_schema_is_rebuilt(tmp_path: Path) -> None:
         connection.execute("UPDATE meta SET value = '999' WHERE name = 'schema'")
     connection.close()
     with Cache(path) as cache:
-        assert cache.pairs(["k"]) == {}
+        assert cache.pairs(["k"], int) == {}
         cache.put_pair("k", 2)
     with Cache(path) as cache:
-        assert cache.pairs(["k"]) == {"k": 2}
+        assert cache.pairs(["k"], int) == {"k": 2}
 
 
 def test_another_parser_version_reads_nothing_and_drops_the_old_entries(
@@ -354,7 +362,7 @@ def test_another_parser_version_reads_nothing_and_drops_the_old_entries(
     try:
         with Cache(path) as cache:
             assert cache.document("b") is None
-            assert cache.pairs(["k"]) == {}
+            assert cache.pairs(["k"], int) == {}
         connection = sqlite3.connect(path)
         assert connection.execute("SELECT count(*) FROM pairs").fetchone() == (0,)
         connection.close()
@@ -365,10 +373,10 @@ def test_another_parser_version_reads_nothing_and_drops_the_old_entries(
 def test_an_unreadable_value_is_a_miss(tmp_path: Path) -> None:
     path = tmp_path / FILE_NAME
     with Cache(path) as cache:
-        cache.put_pair_pickled("bad", b"not a pickle")
-        cache.put_document_pickled("b", pickle.dumps("not a document"))
+        cache.put_pair_encoded("bad", b"not a stored value")
+        cache.put_document_encoded("b", cache_module.encode("not a document"))
     with Cache(path) as cache:
-        assert cache.pairs(["bad"]) == {}
+        assert cache.pairs(["bad"], str) == {}
         assert cache.document("b") is None
 
 
@@ -386,7 +394,7 @@ def _writer(path: str, worker: int) -> None:
         with Cache(Path(path)) as cache:
             for index in range(40):
                 cache.put_pair(f"w{worker}-{round_}-{index}", (worker, round_, index))
-            cache.pairs([f"w{(worker + 1) % 4}-0-{index}" for index in range(40)])
+            cache.pairs([f"w{(worker + 1) % 4}-0-{index}" for index in range(40)], tuple)
 
 
 def test_concurrent_runs_do_not_corrupt_it(tmp_path: Path) -> None:
@@ -402,7 +410,7 @@ def test_concurrent_runs_do_not_corrupt_it(tmp_path: Path) -> None:
     connection.close()
     with Cache(path) as cache:
         keys = [f"w{w}-{r}-{i}" for w in range(4) for r in range(5) for i in range(40)]
-        found = cache.pairs(keys)
+        found = cache.pairs(keys, tuple)
         assert len(found) == len(keys)
         assert found["w2-3-7"] == (2, 3, 7)
 
@@ -430,3 +438,186 @@ def test_default_location_is_shared_by_worktrees(tmp_path: Path) -> None:
     (linked / "commondir").write_text("../..\n", encoding="utf-8")
     assert default_cache_dir(main_git) == main_git / "phasediff"
     assert default_cache_dir(linked) == main_git.resolve() / "phasediff"
+
+
+# -- hostile rows: the file is untrusted input -------------------------------------------------
+
+
+class _Payload:
+    """A pickle that, once loaded, would create ``marker``: what a poisoned CI cache holds."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _hostile_history(repo: GitRepoBuilder) -> None:
+    """Two phases over a few commits, with YAML configuration (``Any`` data) in a component."""
+    config = "\n```yaml\nretention: 336h\nports: [9080, 3100]\nlabels: {1: one}\n```\n"
+    repo.write("docs/phase-2/ARCHITECTURE.md", document("2", ["Loki"], ["LOKI_URL"]) + config)
+    repo.commit("phase 2")
+    repo.write("docs/phase-3/ARCHITECTURE.md", document("3", ["Tempo"], ["TEMPO_URL"]))
+    repo.commit("phase 3")
+    repo.write("docs/phase-2/ARCHITECTURE.md", document("2", ["Loki", "Alloy"], []) + config)
+    repo.commit("phase 2: Alloy, no LOKI_URL")
+    repo.write("docs/phase-3/ARCHITECTURE.md", document("3", ["Tempo", "Alloy"], ["TEMPO_URL"]))
+    repo.commit("phase 3: Alloy")
+
+
+_COMMANDS = (
+    ("log",),
+    ("log", "--format", "json"),
+    ("log", "2"),
+    ("changelog", "--from", "HEAD~3", "--format", "json"),
+)
+
+
+def _run_all(repo: Path, cache: Path | None) -> list[str]:
+    outputs = []
+    for command in _COMMANDS:
+        cache_args = ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
+        result = CliRunner().invoke(
+            main, [*command, *cache_args, "--repo", str(repo)], env={"NO_COLOR": "1"}
+        )
+        assert result.exit_code == 0, (command, result.output, result.stderr)
+        assert result.stderr == "", (command, result.stderr)
+        outputs.append(result.stdout)
+    return outputs
+
+
+_POISONS: dict[str, Any] = {
+    "crafted-pickle": None,  # filled in by the test: it names the marker file
+    "random-bytes": os.urandom(64),
+    "bad-utf8": b"S\xff\xfe\xfd",
+    "empty": b"",
+    "text-value": "S text, not bytes",
+    "integer-value": 7,
+    "wrong-shape": b"[1,2,3]",
+    "tagged-junk": b'{"\\u0000":"t","v":[1],"x":2}',
+}
+
+
+@pytest.mark.parametrize("poison", sorted(_POISONS))
+def test_a_poisoned_row_is_a_miss_and_runs_nothing(
+    git_repo: GitRepoBuilder, tmp_path: Path, poison: str
+) -> None:
+    """Every row of every table replaced by hostile bytes: the output is what a run without a
+    cache prints, nothing in the rows is executed, and the rows read are written again."""
+    _hostile_history(git_repo)
+    marker = tmp_path / "pwned"
+    value = _POISONS[poison]
+    if value is None:
+        value = pickle.dumps(_Payload(marker))
+    expected = _run_all(git_repo.root, None)
+    cache_dir = tmp_path / "cache"
+    assert _run_all(git_repo.root, cache_dir) == expected  # cold: fills every table
+    path = cache_dir / FILE_NAME
+    connection = sqlite3.connect(path)
+    tables = ("phases", "pairs", "documents", "chunks", "logs", "entries")
+    with connection:
+        for table in tables:
+            assert connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0] > 0, table
+            connection.execute(f"UPDATE {table} SET value = ?", (value,))
+    connection.close()
+    assert _run_all(git_repo.root, cache_dir) == expected
+    assert not marker.exists()
+    # What the run needed was computed again and kept: the next run reads it from the cache.
+    connection = sqlite3.connect(path)
+    for table in ("logs", "entries", "pairs"):
+        rows = connection.execute(f"SELECT value FROM {table}").fetchall()
+        assert all(row[0] != value for row in rows), table
+    connection.close()
+    assert _run_all(git_repo.root, cache_dir) == expected
+    assert not marker.exists()
+
+
+def test_the_cache_keeps_no_pickles(git_repo: GitRepoBuilder, tmp_path: Path) -> None:
+    """Every stored value is ASCII JSON or text, never a pickle (protocol 2+ starts 0x80)."""
+    _hostile_history(git_repo)
+    _run_all(git_repo.root, tmp_path / "cache")
+    connection = sqlite3.connect(tmp_path / "cache" / FILE_NAME)
+    for table in ("pairs", "documents", "chunks", "logs"):
+        for (value,) in connection.execute(f"SELECT value FROM {table}"):
+            assert value[:1] != b"\x80"
+            value.decode("ascii")
+    meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+    connection.close()
+    assert meta["format"] == FORMAT
+
+
+def test_another_format_is_rebuilt(tmp_path: Path) -> None:
+    path = tmp_path / FILE_NAME
+    with Cache(path) as cache:
+        cache.put_pair("k", 1)
+    connection = sqlite3.connect(path)
+    with connection:
+        connection.execute("UPDATE meta SET value = 'pickle-5' WHERE name = 'format'")
+    connection.close()
+    with Cache(path) as cache:
+        assert cache.pairs(["k"], int) == {}
+        assert cache.warnings == []
+
+
+# -- the code fingerprint ----------------------------------------------------------------------
+
+
+def test_fingerprint_covers_every_source_file_found_by_walking_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module added, changed or renamed anywhere in the package (subpackages too) is a new
+    fingerprint; compiled files are not."""
+    package = tmp_path / "phasediff"
+    shutil.copytree(
+        Path(cache_module.__file__).parent,
+        package,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    monkeypatch.setattr(cache_module, "__file__", str(package / "cache.py"))
+
+    def fingerprint() -> str:
+        cache_module.code_fingerprint.cache_clear()
+        return cache_module.code_fingerprint()
+
+    try:
+        seen = {fingerprint()}
+        (package / "__pycache__").mkdir()
+        (package / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"compiled")
+        assert fingerprint() in seen
+        (package / "newmodule.py").write_text("X = 1\n", encoding="utf-8")
+        seen.add(fingerprint())
+        (package / "newmodule.py").rename(package / "renamed.py")
+        seen.add(fingerprint())
+        (package / "diff").mkdir()
+        (package / "diff" / "__init__.py").write_text("", encoding="utf-8")
+        seen.add(fingerprint())
+        (package / "diff" / "__init__.py").write_text("Y = 2\n", encoding="utf-8")
+        seen.add(fingerprint())
+        for template in (package / "templates").glob("*.j2"):
+            template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+            break
+        seen.add(fingerprint())
+        assert len(seen) == 6
+    finally:
+        cache_module.code_fingerprint.cache_clear()
+
+
+def test_a_stored_walk_with_a_junk_run_is_read_from_git_and_kept_again(
+    git_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    _hostile_history(git_repo)
+    expected = _run_all(git_repo.root, None)
+    cache_dir = tmp_path / "cache"
+    _run_all(git_repo.root, cache_dir)
+    connection = sqlite3.connect(cache_dir / FILE_NAME)
+    with connection:
+        for key, value in connection.execute("SELECT key, value FROM logs").fetchall():
+            head = value.partition(b"\n")[0]
+            connection.execute("UPDATE logs SET value = ? WHERE key = ?", (head + b"\n[[1]]", key))
+    connection.close()
+    assert _run_all(git_repo.root, cache_dir) == expected  # ``log 2`` reads every record
+    connection = sqlite3.connect(cache_dir / FILE_NAME)
+    values = [value for (value,) in connection.execute("SELECT value FROM logs")]
+    connection.close()
+    assert values and all(not value.endswith(b"\n[[1]]") for value in values)

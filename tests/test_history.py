@@ -572,7 +572,7 @@ def test_a_stored_walk_that_does_not_read_back_is_read_from_git(
     logging_repo: GitRepoBuilder, open_project: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rendered(open_project(logging_repo), LogFormat.TEXT)
-    monkeypatch.setattr(history_module, "_unpickle_log", lambda run: None)
+    monkeypatch.setattr(history_module, "_decode_log", lambda run: None)
     expected = fresh(logging_repo, LogFormat.TEXT, phases=["3"])
     assert rendered(open_project(logging_repo), LogFormat.TEXT, phases=["3"]) == expected
 

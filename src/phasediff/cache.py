@@ -29,79 +29,83 @@ On opening, entries of any other fingerprint are dropped.
 
 The database is one SQLite file (by default ``<git common dir>/phasediff/
 cache.sqlite3``) in WAL mode: concurrent runs read while one writes, and a run
-writes what it computed in one transaction at the end.  One pickled file would
-be the wrong shape, because rewriting it whole after a few commits costs more
-than the run.  Values are pickles (protocol 5) of the model's frozen
-dataclasses: the file is ours, local, inside the repository's git directory.
+writes what it computed in one transaction at the end.  One serialized file
+would be the wrong shape, because rewriting it whole after a few commits costs
+more than the run.
+
+The file is untrusted input: CI restores it from shared storage, and anyone
+who can write to it chooses what a run reads.  Values are therefore data, not
+objects: JSON read back through the model's type hints (``codec.py``, whose
+``FORMAT`` the meta table records), never pickles, so a crafted row can at
+worst be a miss.
 
 The cache never makes a run fail.  A file that is not a database, is
-truncated, or was written by an incompatible schema is deleted and rebuilt; a
-database that stays locked or cannot be written is skipped with a warning.
+truncated, or was written by an incompatible schema or format is deleted and
+rebuilt; a row that does not read back as what was asked for is a miss (and
+is written again); a database that stays locked or cannot be written is
+skipped with a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import functools
 import hashlib
-import io
-import pickle
 import sqlite3
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from phasediff import __version__
+from phasediff.codec import FORMAT, DecodeError, EncodeError, decoder, encoder
 from phasediff.markdown import ParsedChunk
 from phasediff.model import PhaseDocument
 from phasediff.parse import PARSER_VERSION
 
-SCHEMA = 2
+SCHEMA = 3
 """Bump when the tables or the shape of a stored value change."""
 
 FILE_NAME = "cache.sqlite3"
 BUSY_TIMEOUT_MS = 5000
 _BATCH = 500  # keys per SELECT ... IN (...): below SQLite's oldest variable limit (999)
 _TABLES = ("phases", "pairs", "documents", "chunks", "logs", "entries")
-# The modules whose code decides what is cached: a change to any of them is a new fingerprint.
-_SOURCES = (
-    "model",
-    "text",
-    "markdown",
-    "parse",
-    "rules",
-    "changes",
-    "effective",
-    "diff",
-    "documents",
-    "config",
-    "gitrepo",
-    "history",
-    "render/common",
-    "render/describe",
-    "render/json",
-    "render/log",
-    "render/markdown",
-    "render/text",
-)
 
-_MISSING = object()
+T = TypeVar("T")
 
 
 @functools.cache
 def code_fingerprint() -> str:
-    """16 hex digits naming the code that produced cached values."""
-    digest = hashlib.sha256(f"{SCHEMA}:{PARSER_VERSION}:{__version__}".encode())
+    """16 hex digits naming the code that produced cached values.
+
+    Every file of the package counts, found by walking it (a module added or
+    renamed is a new fingerprint), each under its relative path.
+    """
+    digest = hashlib.sha256(f"{SCHEMA}:{FORMAT}:{PARSER_VERSION}:{__version__}".encode())
     digest.update(f"{sys.version_info.major}.{sys.version_info.minor}".encode())
-    package = Path(__file__).resolve().parent
-    for name in _SOURCES:
-        try:
-            digest.update((package / f"{name}.py").read_bytes())
-        except OSError:
-            digest.update(name.encode())  # a zipped install: the version stands alone
+    for name, content in _package_files(Path(__file__).resolve().parent):
+        digest.update(f"\0{name}\0{len(content)}\0".encode("utf-8", "surrogateescape"))
+        digest.update(content)
     return digest.hexdigest()[:16]
+
+
+def _package_files(package: Path) -> Iterator[tuple[str, bytes]]:
+    """Each source file under ``package`` (relative path, content), in path order.
+
+    Nothing when the package is not a directory (a zipped install: the version
+    stands alone).  Compiled files and caches are no source.
+    """
+    if not package.is_dir():
+        return
+    found = sorted(
+        path
+        for path in package.rglob("*")
+        if "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo")
+    )
+    for path in found:
+        with contextlib.suppress(OSError):
+            if path.is_file():
+                yield path.relative_to(package).as_posix(), path.read_bytes()
 
 
 def default_cache_dir(git_dir: Path) -> Path:
@@ -115,7 +119,8 @@ def default_cache_dir(git_dir: Path) -> Path:
 
 class StoredLog(NamedTuple):
     """A walk as the cache keeps it: the tip it ended at, its commits' SHAs (newest
-    first) and their records as runs of pickled ``LogEntry`` lists (newest first)."""
+    first) and their records as runs of encoded ``LogEntry`` lists (newest first,
+    see ``codec``; a run is one line of ASCII JSON)."""
 
     tip: str
     shas: list[str]
@@ -152,72 +157,74 @@ class Cache:
 
     def phases(self, blobs: Iterable[str]) -> dict[str, str | None]:
         """The stored ``**Phase:**`` value of each blob that has one stored (None: no field)."""
-        found: dict[str, str | None] = {}
-        for blob, value in self._get_many("phases", blobs):
-            found[blob] = value.decode("utf-8") if value else None
-        return found
+        return self._decoded("phases", blobs, _Phase)
 
     def put_phase(self, blob: str, phase: str | None) -> None:
-        self._put("phases", blob, (phase or "").encode("utf-8"))
+        self._put("phases", blob, _encode_phase(phase))
 
-    def pairs(self, keys: Iterable[str]) -> dict[str, Any]:
-        """Stored pair values (unpickled) by key; unreadable ones are misses."""
-        found: dict[str, Any] = {}
-        for key, value in self._get_many("pairs", keys):
-            loaded = _unpickle(value)
-            if loaded is not _MISSING:
-                found[key] = loaded
-        return found
+    def pairs(self, keys: Iterable[str], kind: type[T]) -> dict[str, T]:
+        """Stored pair values (read back as ``kind``) by key; unreadable ones are misses."""
+        return self._decoded("pairs", keys, kind)
 
     def put_pair(self, key: str, value: Any) -> None:
-        self.put_pair_pickled(key, dumps(value))
+        self.put_pair_encoded(key, encode(value))
 
-    def put_pair_pickled(self, key: str, value: bytes) -> None:
-        """Store a pair value pickled elsewhere (by a worker process)."""
-        self._put("pairs", key, value)
+    def put_pair_encoded(self, key: str, value: bytes | None) -> None:
+        """Store a pair value encoded elsewhere (by a worker process; None: not storable)."""
+        if value is not None:
+            self._put("pairs", key, value)
 
     def document(self, blob: str) -> PhaseDocument | None:
-        for _, value in self._get_many("documents", [blob]):
-            loaded = _unpickle(value)
-            if isinstance(loaded, PhaseDocument):
-                return loaded
-        return None
+        return self._decoded("documents", [blob], PhaseDocument).get(blob)
 
     def put_document(self, blob: str, document: PhaseDocument) -> None:
-        self.put_document_pickled(blob, dumps(document))
+        self.put_document_encoded(blob, encode(document))
 
-    def put_document_pickled(self, blob: str, value: bytes) -> None:
-        self._put("documents", blob, value)
+    def put_document_encoded(self, blob: str, value: bytes | None) -> None:
+        if value is not None:
+            self._put("documents", blob, value)
 
     def log(self, slot: str) -> StoredLog | None:
         """The walk last kept under ``slot``, if any."""
         for _, value in self._get_many("logs", [slot]):
-            loaded = _unpickle(value)
-            if isinstance(loaded, tuple) and len(loaded) == 3:
-                tip, shas, runs = loaded
-                if isinstance(tip, str) and isinstance(shas, str) and isinstance(runs, list):
-                    return StoredLog(tip, shas.split("\n") if shas else [], runs)
+            head, _, rest = value.partition(b"\n")
+            try:
+                tip, shas = _LOG_HEAD(head)
+            except DecodeError:
+                return None
+            return StoredLog(
+                tip, shas.split("\n") if shas else [], rest.split(b"\n") if rest else []
+            )
         return None
 
     def put_log(self, slot: str, log: StoredLog) -> None:
-        self._put("logs", slot, dumps((log.tip, "\n".join(log.shas), log.runs)))
+        head = encoder(tuple[str, str])((log.tip, "\n".join(log.shas)))
+        self._put("logs", slot, b"\n".join([head, *log.runs]))
 
     def entries(self, keys: Iterable[str]) -> dict[str, bytes]:
-        """Stored rendered log entries by key."""
+        """Stored rendered log entries by key (the caller checks what they hold)."""
         return dict(self._get_many("entries", keys))
 
     def put_entry(self, key: str, value: bytes) -> None:
         self._put("entries", key, value)
 
     def chunk(self, digest: str) -> ParsedChunk | None:
-        for _, value in self._get_many("chunks", [digest]):
-            loaded = _unpickle(value)
-            if isinstance(loaded, ParsedChunk):
-                return loaded
-        return None
+        return self._decoded("chunks", [digest], ParsedChunk).get(digest)
 
     def put_chunk(self, digest: str, chunk: ParsedChunk) -> None:
-        self._put("chunks", digest, dumps(chunk))
+        self.put_chunk_encoded(digest, encode(chunk))
+
+    def put_chunk_encoded(self, digest: str, value: bytes | None) -> None:
+        if value is not None:
+            self._put("chunks", digest, value)
+
+    def _decoded(self, table: str, keys: Iterable[str], kind: type[T]) -> dict[str, T]:
+        read = decoder(kind)
+        found: dict[str, T] = {}
+        for key, value in self._get_many(table, keys):
+            with contextlib.suppress(DecodeError):
+                found[key] = read(value)
+        return found
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -299,6 +306,8 @@ class Cache:
                 meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
                 if meta.get("schema") not in (None, str(SCHEMA)):
                     raise sqlite3.DatabaseError(f"cache schema {meta.get('schema')}")
+                if meta and meta.get("format") != FORMAT:
+                    raise sqlite3.DatabaseError(f"cache format {meta.get('format')}")
                 if meta.get("fingerprint") != self.fingerprint:
                     # Another version of phasediff wrote it: its entries can never be read.
                     for table in _TABLES:
@@ -308,7 +317,11 @@ class Cache:
                         )
                     connection.executemany(
                         "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-                        (("schema", str(SCHEMA)), ("fingerprint", self.fingerprint)),
+                        (
+                            ("schema", str(SCHEMA)),
+                            ("format", FORMAT),
+                            ("fingerprint", self.fingerprint),
+                        ),
                     )
         except sqlite3.Error:
             connection.close()
@@ -345,7 +358,8 @@ class Cache:
                 self._discard(exc)
                 return
             for key, value in rows:
-                yield key[start:], value
+                if type(value) is bytes and type(key) is str:  # SQLite lets a row hold any type
+                    yield key[start:], value
 
     def _discard(self, exc: sqlite3.DatabaseError) -> None:
         """The database turned out damaged mid-run: drop it; the next run rebuilds it."""
@@ -363,35 +377,17 @@ class Cache:
             self.warnings.append(message)
 
 
-class _Pickler(pickle.Pickler):
-    """Pickles enum members by name: ``Kind('added')`` costs an ``EnumMeta.__call__`` on
-    loading, ``getattr(Kind, 'ADDED')`` a dictionary lookup, thousands of times per run."""
-
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, enum.Enum):
-            return getattr, (type(obj), obj.name)
-        return NotImplemented
+_LOG_HEAD = decoder(tuple[str, str])
+_Phase: Any = str | None
+_encode_phase = encoder(_Phase)
 
 
-def dumps(value: Any) -> bytes:
-    """``value`` as the cache stores it (pickle protocol 5)."""
-    buffer = io.BytesIO()
-    _Pickler(buffer, protocol=5).dump(value)
-    return buffer.getvalue()
-
-
-def loads(value: bytes) -> Any:
-    """A value ``dumps`` wrote, or None when it cannot be read back (a miss)."""
-    loaded = _unpickle(value)
-    return None if loaded is _MISSING else loaded
-
-
-def _unpickle(value: bytes) -> Any:
-    """A stored value, or ``_MISSING`` when it cannot be read back (then it is a miss)."""
+def encode(value: Any) -> bytes | None:
+    """``value`` as the cache stores it (see ``codec``), or None when it has no stored form."""
     try:
-        return pickle.loads(value)
-    except Exception:  # any unpickling failure means "not cached", never a crash
-        return _MISSING
+        return encoder(type(value))(value)
+    except EncodeError:
+        return None
 
 
 def _reason(exc: sqlite3.Error) -> str:

@@ -32,14 +32,14 @@ import hashlib
 import json
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from phasediff.cache import StoredLog, chunk_digest, dumps, loads
+from phasediff.cache import StoredLog, chunk_digest, encode
 from phasediff.changes import Change, Comparison, Kind, Side
+from phasediff.codec import DecodeError, decoder, encoder
 from phasediff.diff import DiffOptions, diff_documents, phase_renumbered
 from phasediff.documents import (
     PHASE_FIELD_LINES,
@@ -508,9 +508,7 @@ class _Walk:
         """The stored changes of every pair: from the cache, else computed (and cached)."""
         keys = {self.key(pair): pair for pair in pairs}
         found: dict[str, _Stored] = {}
-        for key, value in self.cache.pairs(keys).items():
-            if isinstance(value, _Stored):
-                found[key] = value
+        found.update(self.cache.pairs(keys, _Stored))
         todo = [pair for key, pair in keys.items() if key not in found]
         # Document order, oldest first: consecutive versions share most of their sections.
         todo.sort(key=lambda pair: (pair.lineage, -pair.age))
@@ -576,7 +574,7 @@ class _Walk:
                 if self.progress is not None:
                     self.progress(done, len(todo))
         # The newest versions, parsed, for the next run; what the cache holds already
-        # is not pickled again.
+        # is not encoded again.
         for blob in keep:
             if blob not in self.texts or not self.cache.enabled:
                 continue
@@ -612,13 +610,14 @@ class _Walk:
                 futures.append(pool.submit(_run_task, payload))
             for future in futures:
                 result = future.result()
-                for key, value in result.pairs:
-                    self.cache.put_pair_pickled(key, value)
-                    found[key] = pickle.loads(value)
+                for key, stored in result.pairs:
+                    found[key] = stored
+                for key, value in result.encoded_pairs:
+                    self.cache.put_pair_encoded(key, value)
                 for blob, value in result.documents:
-                    self.cache.put_document_pickled(blob, value)
-                for digest, chunk in result.chunks:
-                    self.cache.put_chunk(digest, chunk)
+                    self.cache.put_document_encoded(blob, value)
+                for digest, value in result.chunks:
+                    self.cache.put_chunk_encoded(digest, value)
                 done += result.count
                 if self.progress is not None:
                     self.progress(done, len(todo))
@@ -810,10 +809,14 @@ class _Task:
 
 @dataclass
 class _TaskResult:
+    """A worker's results: pairs as values, and what the cache keeps already encoded
+    (so the encoding runs in the workers, not in the parent)."""
+
     count: int
-    pairs: list[tuple[str, bytes]] = field(default_factory=list)
-    documents: list[tuple[str, bytes]] = field(default_factory=list)
-    chunks: list[tuple[str, Any]] = field(default_factory=list)
+    pairs: list[tuple[str, _Stored]] = field(default_factory=list)
+    encoded_pairs: list[tuple[str, bytes | None]] = field(default_factory=list)
+    documents: list[tuple[str, bytes | None]] = field(default_factory=list)
+    chunks: list[tuple[str, bytes | None]] = field(default_factory=list)
 
 
 # Kept between the tasks a worker process runs: its section cache.
@@ -821,7 +824,7 @@ _WORKER_CHUNKS: dict[str, Any] = {}
 
 
 def _run_task(task: _Task) -> _TaskResult:
-    """Parse and diff one run of pairs in a worker; results come back pickled."""
+    """Parse and diff one run of pairs in a worker."""
     result = _TaskResult(count=len(task.pairs))
     documents: collections.OrderedDict[str, PhaseDocument] = collections.OrderedDict()
 
@@ -841,14 +844,16 @@ def _run_task(task: _Task) -> _TaskResult:
         stored = _diff(base, head, pair, task.options)
         base_blob = pair.base.blob if pair.base else None
         key = pair_key(task.digest, base_blob, pair.head.blob if pair.head else None)
-        result.pairs.append((key, dumps(stored)))
+        result.pairs.append((key, stored))
+        if task.with_cache:
+            result.encoded_pairs.append((key, encode(stored)))
     if task.with_cache:
         for blob in sorted(task.keep):
             text = task.texts[blob].decode("utf-8")
             doc = parse_document_cached(text, _WORKER_CHUNKS)
-            result.documents.append((blob, dumps(doc)))
+            result.documents.append((blob, encode(doc)))
             kept = _chunks_of(text, _WORKER_CHUNKS)
-            result.chunks.extend((chunk_digest(text), chunk) for text, chunk in kept)
+            result.chunks.extend((chunk_digest(text), encode(chunk)) for text, chunk in kept)
     return result
 
 
@@ -857,7 +862,7 @@ def _run_task(task: _Task) -> _TaskResult:
 #: Commits to follow back, through the batch reader, looking for the tip a cached walk
 #: ended at; beyond this a fresh ``git log`` is cheaper than the search.
 LOG_REACH = 2000
-#: Runs of pickled records a cached walk is kept in before they are merged into one.
+#: Runs of encoded records a cached walk is kept in before they are merged into one.
 LOG_RUNS = 16
 
 
@@ -956,11 +961,11 @@ def render_history(
     digest = _entry_digest(walk, wanted, renderer)
     fates = _fates(walk, log.entries()) if phases else {}
     keys = [f"{digest}:{sha}{fates.get(sha, '')}" for sha in log.shas]
-    stored = {
-        key: value
-        for key, value in project.cache.entries(keys).items()
-        if value[:1] in (_ABSENT, _SEMANTIC, _FORM_ONLY)  # anything else is a miss
-    }
+    stored: dict[str, RenderedEntry | None] = {}
+    sha_of = dict(zip(keys, log.shas, strict=True))
+    for key, value in project.cache.entries(keys).items():
+        with contextlib.suppress(DecodeError):  # a row that does not read back is a miss
+            stored[key] = _decode_entry(sha_of[key], value)
     missing = [index for index, key in enumerate(keys) if key not in stored]
     records = log.head(missing[-1] + 1) if missing else []
     todo = [records[index] for index in missing]
@@ -968,12 +973,13 @@ def render_history(
 
     def items() -> Iterator[RenderedEntry | None]:
         for sha, key in zip(log.shas, keys, strict=True):
-            value = stored.get(key)
-            if value is None:
-                _, entry, complete = next(computed)
-                value = _ABSENT if entry is None else _encode_entry(entry, renderer)
-                if complete:
-                    project.cache.put_entry(key, value)
+            if key in stored:
+                yield stored[key]
+                continue
+            _, entry, complete = next(computed)
+            value = _ABSENT if entry is None else _encode_entry(entry, renderer)
+            if complete:
+                project.cache.put_entry(key, value)
             yield _decode_entry(sha, value)
 
     entries = _select(items(), semantic_only, max_count)
@@ -1019,10 +1025,17 @@ def _encode_entry(entry: Entry, renderer: EntryRenderer) -> bytes:
 
 
 def _decode_entry(sha: str, value: bytes) -> RenderedEntry | None:
-    if value[:1] not in (_SEMANTIC, _FORM_ONLY):
+    """A stored entry (None: the commit has none); ``DecodeError`` when it is not one."""
+    flag = value[:1]
+    if flag == _ABSENT and len(value) == 1:
         return None
-    text = value[1:].decode("utf-8", "surrogatepass")
-    return RenderedEntry(sha=sha, semantic=value[:1] == _SEMANTIC, text=text)
+    if flag not in (_SEMANTIC, _FORM_ONLY):
+        raise DecodeError("not a stored log entry")
+    try:
+        text = value[1:].decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError as exc:
+        raise DecodeError(str(exc)) from None
+    return RenderedEntry(sha=sha, semantic=flag == _SEMANTIC, text=text)
 
 
 def _entry_digest(walk: _Walk, wanted: set[str], renderer: EntryRenderer) -> str:
@@ -1070,16 +1083,16 @@ def _fates(walk: _Walk, log: Sequence[LogEntry]) -> dict[str, str]:
 class _Log:
     """The commits of a walk, newest first: every SHA at once, their records on demand.
 
-    The cache keeps a walk as its SHAs and runs of pickled records, one run per
+    The cache keeps a walk as its SHAs and runs of encoded records, one run per
     walk that extended it, newest first: a warm ``phasediff log`` (which needs
-    only the SHAs) unpickles nothing, an incremental one pickles only its new
+    only the SHAs) decodes nothing, an incremental one encodes only its new
     commits.  ``reload`` reads the walk from git again, should a stored run not
     read back.
     """
 
     shas: list[str]
     fresh: list[LogEntry]  # the newest commits, as this run's ``git log`` gave them
-    stored: list[bytes]  # the older ones: pickled runs of records, newest first
+    stored: list[bytes]  # the older ones: encoded runs of records, newest first
     reload: Callable[[], list[LogEntry]]
     _all: list[LogEntry] | None = None
 
@@ -1094,7 +1107,7 @@ class _Log:
         if self._all is None:
             records = list(self.fresh)
             for run in self.stored:
-                loaded = _unpickle_log(run)
+                loaded = _decode_log(run)
                 if loaded is None:
                     records = self.reload()
                     break
@@ -1105,11 +1118,15 @@ class _Log:
         return self._all
 
 
-def _unpickle_log(run: bytes) -> list[LogEntry] | None:
-    loaded = loads(run)
-    if isinstance(loaded, list) and all(isinstance(e, LogEntry) for e in loaded):
-        return loaded
-    return None
+_LOG_RUN = decoder(list[LogEntry])
+_encode_log = encoder(list[LogEntry])
+
+
+def _decode_log(run: bytes) -> list[LogEntry] | None:
+    try:
+        return _LOG_RUN(run)
+    except DecodeError:
+        return None
 
 
 def _log(project: Project, since: Revision, until: Revision, first_parent: bool) -> _Log:
@@ -1135,16 +1152,23 @@ def _log(project: Project, since: Revision, until: Revision, first_parent: bool)
         return _Log([entry.sha for entry in whole], whole, [], read_whole)
     slot = hashlib.sha256(json.dumps([specs, since.sha]).encode()).hexdigest()[:16]
     cached = cache.log(slot)
+
+    def read_again() -> list[LogEntry]:
+        # A stored run did not read back: the walk read whole replaces it in the cache.
+        whole = read_whole()
+        cache.put_log(slot, StoredLog(tip, [entry.sha for entry in whole], [_encode_log(whole)]))
+        return whole
+
     if cached is not None and repo.first_parent_reaches(tip, cached.tip, LOG_REACH):
         fresh = repo.log(specs, since.sha, tip, exclude=[cached.tip])
-        log = _Log([entry.sha for entry in fresh] + cached.shas, fresh, cached.runs, read_whole)
+        log = _Log([entry.sha for entry in fresh] + cached.shas, fresh, cached.runs, read_again)
     else:
         cached, fresh = None, read_whole()
         log = _Log([entry.sha for entry in fresh], fresh, [], read_whole)
     if cached is None or cached.tip != tip:
-        runs = ([dumps(fresh)] if fresh else []) + log.stored
+        runs = ([_encode_log(fresh)] if fresh else []) + log.stored
         if len(runs) > LOG_RUNS:
-            runs = [dumps(log.entries())]
+            runs = [_encode_log(log.entries())]
         cache.put_log(slot, StoredLog(tip, log.shas, runs))
     return log
 
