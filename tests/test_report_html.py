@@ -16,12 +16,17 @@ import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from phasediff.cli import main
 from phasediff.trace import STATES
+from tests.support.phase_docs import document
+
+if TYPE_CHECKING:
+    from tests.conftest import GitRepoBuilder
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROME_FLAGS = (
@@ -91,11 +96,24 @@ def test_site_is_offline_and_links_resolve(site: Path) -> None:
     assert (site / "style.css").is_file()
 
 
-def test_document_text_is_escaped(site: Path) -> None:
-    # Every page is autoescaped: the demo's own "->" and "&" come out as entities.
-    text = (site / "drift-2-to-3.html").read_text(encoding="utf-8")
-    assert "Loki -&gt; S3" in text
-    assert "High Availability &amp; Long-term Storage" in (site / "index.html").read_text()
+def test_document_text_is_escaped(git_repo: GitRepoBuilder, tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script>"
+    git_repo.write("docs/phase-1/ARCHITECTURE.md", document("1", ["Loki"], ["LOKI_URL"]))
+    git_repo.commit("phase 1")
+    git_repo.write(
+        "docs/phase-2/ARCHITECTURE.md",
+        document("2", ["Loki", hostile], ["LOKI_URL"], title=f"Logs & {hostile}"),
+    )
+    git_repo.commit(f"phase 2 {hostile}")
+    site = tmp_path / "site"
+    result = CliRunner().invoke(
+        main, ["report", "--html", str(site), "--repo", str(git_repo.root), "--no-cache"]
+    )
+    assert result.exit_code == 0, result.stderr
+    pages = {path.name: path.read_text(encoding="utf-8") for path in site.glob("*.html")}
+    assert all("<script" not in text for text in pages.values())
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in pages["index.html"]
+    assert "Logs &amp;" in pages["index.html"]
 
 
 def _browser() -> str | None:
