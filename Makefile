@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO := .demo/repo
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench package clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+# The wheel and the sdist, checked (twine) and run from clean virtual environments.
+package: $(STAMP)
+	.ci/check-package
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/parse.py
 	$(BIN)/python benchmarks/history.py
 
 clean:
-	rm -rf .demo $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .demo $(VENV) .pytest_cache .mypy_cache .ruff_cache dist
