@@ -73,3 +73,19 @@ def test_phase_diff_case(case: Path) -> None:
         Side(head.phase, None, files[-1].name),
     )
     _check(case, comparison)
+
+
+def test_phase_notes_name_their_document() -> None:
+    """Phase against phase covers two documents: each parse note says which."""
+    two = parse_document("# Phase 2\n\n## Vendor notes\n\nSome text.\n")
+    three = parse_document("# Phase 3\n\n## Runbook links\n\n- a link\n")
+    base, head = effective_architectures([("2", two), ("3", three)])
+    comparison = diff_phases(
+        base, head, Side("2", None, "docs/phase-2.md"), Side("3", None, "docs/phase-3.md")
+    )
+    notes = [(d.path, d.line, d.message) for d in comparison.diagnostics]
+    assert [(path, line) for path, line, _ in notes] == [
+        ("docs/phase-2.md", 3),
+        ("docs/phase-3.md", 3),
+    ]
+    assert "Vendor notes" in notes[0][2] and "Runbook links" in notes[1][2]

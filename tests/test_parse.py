@@ -544,3 +544,68 @@ def test_class_names_explain_themselves_without_a_legend() -> None:
         "A": Legend.DEPRECATED,
         "B": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "title"),
+    [
+        # The template: the name after the colon.
+        ("# Phase 3 Architecture: Tracing\n", "Tracing", "Phase 3 Architecture: Tracing"),
+        # The **Phase:** field's name wins over the title's.
+        (
+            "# Phase 3 Architecture: Tracing\n\n**Phase:** 3 — Traces and spans\n",
+            "Traces and spans",
+            "Phase 3 Architecture: Tracing",
+        ),
+        ("# Phase 3 architecture\n", None, "Phase 3 architecture"),
+        ("# PHASE 3 ARCHITECTURE DOCUMENT\n", None, "PHASE 3 ARCHITECTURE DOCUMENT"),
+        ("# Phase 1 — Secure skeleton\n", "Secure skeleton", "Phase 1 — Secure skeleton"),
+        ("# ARCHITECTURE.md\n\n## Goals\n\nText.\n", None, "ARCHITECTURE.md"),
+        # No title heading: the first heading when it names the phase, else the field.
+        (
+            "## Phase 2: build pipeline\n\nText.\n\n## Planes\n\nMore.\n",
+            "build pipeline",
+            "Phase 2: build pipeline",
+        ),
+        (
+            "## Goals\n\n**Phase:** 4 - Billing\n\n## Planes\n\nMore.\n",
+            "Billing",
+            "Phase 4: Billing",
+        ),
+        ("## Goals\n\nText.\n\n## Planes\n\nMore.\n", None, "Goals"),
+    ],
+)
+def test_phase_names_and_titles(text: str, name: str | None, title: str) -> None:
+    doc = parse_document(text)
+    assert (doc.overview.name, doc.title) == (name, title)
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "words"),
+    [
+        ("🚧 In Progress", Status.IN_PROGRESS, None),
+        ("in review", Status.UNKNOWN, "in review"),
+        (
+            "⏸️ **Blocked on** the security sign-off",
+            Status.UNKNOWN,
+            "Blocked on the security sign-off",
+        ),
+        ("âœ‹ Under review (legal)", Status.UNKNOWN, "Under review (legal)"),  # mojibake ✋
+    ],
+)
+def test_free_text_status_keeps_its_words(value: str, status: Status, words: str | None) -> None:
+    overview = parse_document(f"# Phase 2\n\n**Status:** {value}\n").overview
+    assert (overview.status, overview.status_words) == (status, words)
+    assert overview.status_value == (words or status.value)
+
+
+def test_a_diagram_outside_its_section_is_the_diagram_and_only_that() -> None:
+    text = (
+        "# Phase 2\n\n## Processing path\n\nCases flow left to right.\n\n"
+        "```mermaid\nflowchart LR\n  A[In] --> B[Out]\n```\n\n```text\nnotes\n```\n"
+    )
+    doc = parse_document(text)
+    assert [(n.id, n.label) for n in doc.diagram.nodes] == [("A", "In"), ("B", "Out")]
+    (section,) = doc.extra
+    assert section.paragraphs == ("Cases flow left to right.",)
+    assert [block.info for block in section.code] == ["text"]  # the mermaid block is not here

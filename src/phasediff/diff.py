@@ -198,10 +198,9 @@ def _diff_overview(
         out.emit(
             "phase-renumbered", Kind.CHANGED, "phase", None, old.phase, new.phase, line=new.line
         )
-    if old.status != new.status and new.status is not None:
-        old_value = old.status.value if old.status else None
-        new_value = new.status.value
-        regressed = STATUS_ORDER.get(old_value or "", -1) > STATUS_ORDER[new_value] >= 0
+    old_value, new_value = old.status_value, new.status_value
+    if old_value != new_value and new_value is not None:
+        regressed = STATUS_ORDER.get(old_value or "", -1) > STATUS_ORDER.get(new_value, -1) >= 0
         # Between two phases, phase 3 being planned while phase 2 is complete is no regression.
         rule = "status-regressed" if regressed and not phases else "status-changed"
         out.emit(rule, Kind.CHANGED, "status", None, old_value, new_value, line=new.line)
@@ -1636,9 +1635,13 @@ def diff_phases(
     _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
     _drop_foreign_lines(out, base_doc, head_doc)
-    return _comparison(
+    comparison = _comparison(
         out, base_doc, head_doc, base_side, head_side, diagrams=(base.diagram, head.diagram)
     )
+    # Two documents' parse notes: each names its own document.
+    notes = tuple(replace(d, path=base_side.path) for d in base_doc.diagnostics)
+    notes += tuple(replace(d, path=head_side.path) for d in head_doc.diagnostics)
+    return replace(comparison, diagnostics=notes)
 
 
 def _documented(doc: PhaseDocument) -> set[tuple[str, str]]:

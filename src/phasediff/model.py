@@ -153,10 +153,20 @@ class Overview:
     name: str | None = None
     status: Status | None = None
     status_text: str | None = field(default=None, compare=False)
+    # A status in the author's own words ("in review", "blocked on X"): ``status``
+    # is then UNKNOWN and these words are what compares.
+    status_words: str | None = None
     started: str | None = None
     completed: str | None = None
     summary: str = ""
     line: int = field(default=0, compare=False)
+
+    @property
+    def status_value(self) -> str | None:
+        """``planned``, ``in_progress``, ``complete``, or the status's own words ("in review")."""
+        if self.status is Status.UNKNOWN and self.status_words:
+            return self.status_words
+        return self.status.value if self.status else None
 
 
 @dataclass(frozen=True)
@@ -384,6 +394,8 @@ class Diagnostic:
     message: str
     line: int = field(default=0, compare=False)
     end_line: int = field(default=0, compare=False)
+    # The document it is about, where output covers two documents (phase against phase).
+    path: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from phasediff.model import (
     Retained,
     Rollback,
     Section,
+    Status,
     SuccessCriteria,
     Table,
     Testing,
@@ -69,13 +70,14 @@ from phasediff.text import (
     parse_duration,
     parse_status,
     plain,
+    status_words,
     strip_symbols,
     value_or_none,
 )
 
 _R = TypeVar("_R")
 
-PARSER_VERSION = 2
+PARSER_VERSION = 3
 """Bump when the parsed model of some input changes: it keys the persistent cache."""
 
 # ---------------------------------------------------------------------------
@@ -677,29 +679,58 @@ def _phase_id(value: str | None) -> str | None:
     return None if phase.upper() in ("X", "N") else phase
 
 
+# ``**Phase:** 3 — Tracing``: the name after a dash or colon.
+_FIELD_NAME = re.compile(r"^\s*(?:phase\s*)?[\w.]+\s*(?:[—–:]|-(?=\s))\s*(?P<name>.+)$", re.I)
+# Words a title adds around the phase's name: "Phase 3 Architecture", "Architecture Document".
+_TITLE_WORDS = re.compile(r"(?i)\b(?:architecture|design)(?:\s+(?:document|doc|overview))?\b")
+# A file name as a title ("# ARCHITECTURE.md") names the file, not the phase.
+_FILE_TITLE = re.compile(r"(?i)^[\w.-]+\.(?:md|markdown|txt|rst)$")
+
+
+def phase_name(field_value: str | None, title: str) -> str | None:
+    """The phase's name: the ``**Phase:**`` field's (``3 — Tracing``) wins, else the title's.
+
+    From the title, the part after a colon (the template's ``Phase 3
+    Architecture: Tracing``), else what is left without ``Phase 3`` and words
+    like "architecture" in any case; a file name or nothing left is no name.
+    """
+    if field_value and (match := _FIELD_NAME.match(plain(field_value))):
+        name = value_or_none(match.group("name").strip(" ()"))
+        if name:
+            return name
+    text = plain(title)
+    if not text or _FILE_TITLE.match(text):
+        return None
+    if ":" in text:
+        return value_or_none(text.split(":", 1)[1].strip())
+    rest = _TITLE_PHASE.sub("", text)
+    if rest != text:  # "Phase 3 architecture": the generic words go with the phase
+        rest = _TITLE_WORDS.sub("", rest)
+    else:
+        rest = re.sub(r"(?i)\s*\barchitecture\s*$", "", rest)
+    return value_or_none(rest.strip(" -–—:"))
+
+
 def _overview(title: str, sections: list[Section], scope: list[Section]) -> Overview:
     phase_field = _field(scope, "phase")
     status_field = _field(scope, "status")
     started = _field(scope, "started", "start date", "開始")
     completed = _field(scope, "completed", "completion date", "完了日")
-    phase = (
-        _phase_id(phase_field.value)
-        if phase_field and phase_field.label.casefold() == "phase"
-        else None
-    )
+    if phase_field and phase_field.label.casefold() != "phase":
+        phase_field = None
+    phase = _phase_id(phase_field.value) if phase_field else None
     if phase is None and (match := _TITLE_PHASE.search(title)):
         phase = _phase_id(match.group(1))
-    name: str | None = None
-    if ":" in title:
-        name = value_or_none(title.split(":", 1)[1])
-    elif title:
-        name = value_or_none(_TITLE_PHASE.sub("", title).replace("Architecture", "").strip(" -–—:"))
     summary = " ".join(p for section in sections for p in section.paragraphs if value_or_none(p))
+    status = parse_status(status_field.value) if status_field else None
     return Overview(
         phase=phase,
-        name=name,
-        status=parse_status(status_field.value) if status_field else None,
+        name=phase_name(phase_field.value if phase_field else None, title),
+        status=status,
         status_text=status_field.value if status_field else None,
+        status_words=status_words(status_field.value)
+        if status_field and status is Status.UNKNOWN
+        else None,
         started=parse_date(started.value) if started else None,
         completed=parse_date(completed.value) if completed else None,
         summary=collapse(summary),
@@ -759,22 +790,34 @@ def has_legend(sections: Iterable[Section]) -> bool:
     return False
 
 
-def _diagram(sections: list[Section], everything: list[Section], legend: bool) -> Diagram:
+def _diagram(sections: list[Section], legend: bool) -> Diagram:
     blocks: list[CodeBlock] = [block for s in sections for sub in _walk(s) for block in sub.code]
-    if not blocks:
-        blocks = [
-            block
-            for s in everything
-            for sub in _walk(s)
-            for block in sub.code
-            if block.info == "mermaid"
-        ][:1]
     for block in blocks:
         if block.info == "mermaid":
             return parse_mermaid(block.text, block.line, legend=legend)
     if blocks:
         return Diagram(kind="ascii", text=blocks[0].text, line=blocks[0].line)
     return Diagram()
+
+
+def _first_mermaid(sections: Iterable[Section]) -> CodeBlock | None:
+    """The first mermaid block anywhere: the diagram of a document with no diagram section."""
+    for section in sections:
+        for sub in _walk(section):
+            for block in sub.code:
+                if block.info == "mermaid":
+                    return block
+    return None
+
+
+def _without_block(section: Section, block: CodeBlock) -> Section:
+    """``section`` without ``block`` (the very object), wherever in its subtree it stands."""
+    if any(code is block for code in section.code):
+        return replace(section, code=tuple(code for code in section.code if code is not block))
+    children = tuple(_without_block(child, block) for child in section.children)
+    if all(new is old for new, old in zip(children, section.children, strict=True)):
+        return section
+    return replace(section, children=children)
 
 
 _COMPONENT_FIELDS = ("purpose", "technology", "configuration", "integration", "operational")
@@ -1563,6 +1606,15 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
             top.append(section)
     sorted_sections = _Sorted(by_kind={}, extra=[])
     _sort_sections(top, sorted_sections)
+    # A diagram drawn outside its section ("Logical flow") is still the diagram, and
+    # one entity: compared as the diagram, not a second time as that section's code.
+    drawn: CodeBlock | None = None
+    if not any(sub.code for s in sorted_sections.by_kind.get("diagram", []) for sub in _walk(s)):
+        drawn = _first_mermaid(everything)
+        if drawn is not None:
+            top = [_without_block(section, drawn) for section in top]
+            sorted_sections = _Sorted(by_kind={}, extra=[])
+            _sort_sections(top, sorted_sections)
     kinds = sorted_sections.by_kind
 
     def get(kind: str) -> list[Section]:
@@ -1571,8 +1623,13 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
     def read(kind: str, sections: list[Section], extract: Callable[[list[Section]], _R]) -> _R:
         return _read((kind,), sections, extract, memo)
 
+    # A document that starts at ``##`` has no title heading; its first heading
+    # stands for one when it names the phase ("## Phase 2: Build pipeline").
+    first = next((section for section in top if section.level > 0), None)
+    title = generic.title
+    if not title and first is not None and _TITLE_PHASE.search(first.title):
+        title = first.title
     if get("overview"):
-        title = generic.title
         overview = _read(
             ("overview", title), get("overview"), lambda s: _overview(title, s, s), memo
         )
@@ -1582,7 +1639,13 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
             Section(title=h.title, level=h.level, fields=h.fields, paragraphs=h.paragraphs)
             for h in heads
         ]
-        overview = _overview(generic.title, [], scope)
+        if not generic.title and first is not None:
+            scope.append(Section(title=first.title, level=first.level, fields=first.fields))
+        overview = _overview(title, [], scope)
+    if not title and overview.phase is not None:
+        title = f"Phase {overview.phase}" + (f": {overview.name}" if overview.name else "")
+    if not title and first is not None:
+        title = first.title
     diagnostics = list(generic.diagnostics)
     for section in sorted_sections.extra:
         diagnostics.append(
@@ -1622,13 +1685,14 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
     sorted_sections.extra.extend(leftovers)
     # Likewise the diagram: the first mermaid block anywhere when its section has none.
     legend = has_legend(everything)
-    diagram = _read(
-        ("diagram", str(legend)), get("diagram"), lambda s: _diagram(s, [], legend), memo
-    )
-    if not diagram.kind:
-        diagram = _diagram([], everything, legend)
+    if drawn is not None:
+        diagram = parse_mermaid(drawn.text, drawn.line, legend=legend)
+    else:
+        diagram = _read(
+            ("diagram", str(legend)), get("diagram"), lambda s: _diagram(s, legend), memo
+        )
     document = PhaseDocument(
-        title=generic.title,
+        title=title,
         overview=overview,
         whats_new=read("whats_new", get("whats_new"), _whats_new),
         diagram=diagram,

@@ -115,6 +115,37 @@ def parse_status(text: str) -> Status | None:
     return Status.UNKNOWN if text.strip() else None
 
 
+def _unmojibake(text: str) -> str:
+    """UTF-8 text that was read as cp1252 (``ðŸš§ Blocked``), read back; other text as it is."""
+    raw = bytearray()
+    for char in text:
+        try:
+            raw += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) >= 256:
+                return text
+            raw.append(ord(char))  # the five bytes cp1252 leaves undefined
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return text
+
+
+def status_words(text: str) -> str | None:
+    """A status in the author's own words, without emoji or markup (``⏸️ **On hold**``).
+
+    For statuses that name none of planned / in progress / complete: they are
+    kept and compared as these words, not lumped together as "unknown".
+    """
+    kept = (
+        char
+        for char in plain(_unmojibake(text))
+        if unicodedata.category(char) not in ("So", "Sk", "Cf", "Co", "Cn", "Me")
+        and char != "\ufe0f"
+    )
+    return collapse("".join(kept)).strip(" -–—:.") or None
+
+
 # ---------------------------------------------------------------------------
 # Durations
 # ---------------------------------------------------------------------------

@@ -151,7 +151,7 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
                 ref.phase,
                 ref.path,
                 overview.name or "-",
-                overview.status.value if overview.status else "-",
+                overview.status_value or "-",
                 overview.started or "-",
                 overview.completed or "-",
             )

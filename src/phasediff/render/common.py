@@ -100,7 +100,10 @@ def side_label(side: Side) -> str:
 
 
 def diagnostic_text(diagnostic: Diagnostic) -> str:
-    """``line 42: message``; a diagnostic without a line is still worth showing."""
+    """``line 42: message`` (``docs/phase-3.md:42: message`` when it names its document)."""
+    if diagnostic.path:
+        where = f"{diagnostic.path}:{diagnostic.line}" if diagnostic.line else diagnostic.path
+        return f"{where}: {diagnostic.message}"
     if diagnostic.line:
         return f"line {diagnostic.line}: {diagnostic.message}"
     return diagnostic.message

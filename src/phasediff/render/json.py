@@ -49,7 +49,14 @@ def change_to_dict(change: Change) -> dict[str, Any]:
 
 
 def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {"code": diagnostic.code, "message": diagnostic.message, "line": diagnostic.line or None}
+    found = {
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "line": diagnostic.line or None,
+    }
+    if diagnostic.path:  # phase against phase: which of the two documents
+        found["path"] = diagnostic.path
+    return found
 
 
 def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:

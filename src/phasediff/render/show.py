@@ -45,6 +45,7 @@ from phasediff.model import (
     Rollback,
     Row,
     Section,
+    Status,
     SuccessCriteria,
     Table,
     Testing,
@@ -111,6 +112,7 @@ def _overview(overview: Overview) -> dict[str, Any]:
         "name": overview.name,
         "status": overview.status.value if overview.status else None,
         "status_text": overview.status_text,
+        "status_words": overview.status_words,
         "started": overview.started,
         "completed": overview.completed,
         "summary": overview.summary,
@@ -496,9 +498,10 @@ def _block(title: str, body: list[str], color: bool) -> list[str]:
 
 
 def _status(overview: Overview) -> str | None:
-    if overview.status is None:
-        return None
-    return overview.status.value.replace("_", " ")
+    value = overview.status_value
+    if value is None or overview.status is Status.UNKNOWN:
+        return value  # the author's own words when there are any
+    return value.replace("_", " ")
 
 
 def _component_line(component: Component) -> str:
