@@ -118,3 +118,12 @@ def test_textconv_unreadable_file(tmp_path: Path) -> None:
 
 def _paths(text: str) -> list[str]:
     return [line.partition(": ")[0] for line in text.splitlines() if not line.startswith(" ")]
+
+
+def test_textconv_survives_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    # git diff must still show something: the odd byte becomes U+FFFD, not an error.
+    path = tmp_path / "ARCHITECTURE.md"
+    path.write_bytes(b"\xef\xbb\xbf# Phase 1 Architecture\n\n## Overview\n\n**Phase:** 1 \xff\n")
+    result = CliRunner().invoke(main, ["textconv", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert "title: Phase 1 Architecture\n" in result.stdout

@@ -28,8 +28,8 @@ LAZY_COMMANDS = {
     "comment": "phasediff.cli.ci:comment_command",
     "accept": "phasediff.cli.ci:accept_command",
     "trace": "phasediff.cli.report:trace_command",
-    "textconv": "phasediff.cli.report:textconv_command",
-    "install-git-diff": "phasediff.cli.report:install_git_diff_command",
+    "textconv": "phasediff.cli.gitdiff:textconv_command",
+    "install-git-diff": "phasediff.cli.gitdiff:install_git_diff_command",
     "report": "phasediff.cli.report:report_command",
 }
 

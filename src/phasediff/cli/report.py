@@ -1,4 +1,4 @@
-"""``phasediff trace``, ``textconv`` and ``install-git-diff``: thin wiring over their cores."""
+"""``phasediff trace`` and ``phasediff report``: thin wiring over ``trace`` and ``report``."""
 
 from __future__ import annotations
 
@@ -56,47 +56,6 @@ def trace_command(
     for skipped in trace.skipped:
         click.echo(f"Warning: {skipped.message}", err=True)
     write_output(render_trace(trace, TraceFormat(fmt)), output)
-    return EXIT_OK
-
-
-@click.command("textconv")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@run_command
-def textconv_command(file: Path) -> int:
-    """Print a phase document's parsed model, one fact a line (a git textconv driver).
-
-    With `phasediff install-git-diff`, `git diff` and `git log -p` show the
-    facts that changed in a phase document, and nothing for an edit of form
-    only (re-wrapped prose, aligned tables, re-ordered rows).
-    """
-    from phasediff.documents import load_text
-    from phasediff.parse import parse_document
-    from phasediff.textconv import render_textconv
-
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise PhasediffError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
-    text = load_text(data, str(file), None)
-    click.echo(render_textconv(parse_document(text)), nl=False)
-    return EXIT_OK
-
-
-@click.command("install-git-diff")
-@repo_option
-@run_command
-def install_git_diff_command(repo_path: Path) -> int:
-    """Make `git diff` show phase documents through `phasediff textconv` (this repository only).
-
-    Sets `diff.phasediff.textconv` in the repository's own git config and adds
-    a `diff=phasediff` line for each phase-document glob to .gitattributes.
-    Running it again changes nothing.  `git diff --no-textconv` shows the raw
-    text; `git config --unset diff.phasediff.textconv` turns it off.
-    """
-    from phasediff.gitdiff import install_git_diff
-
-    for line in install_git_diff(repo_path):
-        click.echo(line)
     return EXIT_OK
 
 
