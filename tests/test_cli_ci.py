@@ -168,10 +168,10 @@ def test_the_comment_on_page_3_of_50_others_is_found(
 ) -> None:
     for index in range(50):
         fake.add_comment(f"review comment {index}")
-    own = fake.add_comment("<!-- phasediff:default -->\nan older report")
+    own = fake.add_own_comment("<!-- phasediff:default -->\nan older report")
     result = comment(pr, fake, summary)
     assert result.exit_code == 0
-    pages = [query for method, _, query in fake.requests if method == "GET"]
+    pages = [query for method, path, query in fake.requests if method == "GET" and query]
     assert pages == [f"per_page=100&page={page}" for page in (1, 2, 3)]
     assert fake.writes == [("PATCH", f"/repos/{REPOSITORY}/issues/comments/{own}")]
     assert len(fake.comments) == 51
@@ -180,13 +180,73 @@ def test_the_comment_on_page_3_of_50_others_is_found(
 def test_another_bots_comment_is_left_alone(
     pr: PullRequest, fake: FakeGitHub, summary: Path
 ) -> None:
-    fake.add_comment("<!-- phasediff:release -->\nsomeone else's")
+    fake.add_own_comment("<!-- phasediff:release -->\nthe release bot's")
     comment(pr, fake, summary)
     assert [method for method, _ in fake.writes] == ["POST"]
     result = comment(pr, fake, summary, "--id", "release")
     assert [method for method, _ in fake.writes] == ["POST", "PATCH"]
     assert result.exit_code == 0
     assert fake.comments[0]["body"].startswith("<!-- phasediff:release -->\n## Architectural")
+
+
+def test_a_marker_in_someone_elses_comment_is_never_adopted(
+    pr: PullRequest, fake: FakeGitHub, summary: Path
+) -> None:
+    """Before: the bot PATCHed the first comment whose first line was the marker, anyone's."""
+    mallory = fake.add_comment("<!-- phasediff:default -->\nlooks like the bot", user="mallory")
+    result = comment(pr, fake, summary)
+    assert result.exit_code == 0, result.stderr
+    assert [method for method, _ in fake.writes] == ["POST"]
+    assert ("GET", "/user", "") in fake.requests  # who the token is, asked once
+    assert fake.comments[0]["id"] == mallory
+    assert fake.comments[0]["body"] == "<!-- phasediff:default -->\nlooks like the bot"
+    (own,) = fake.own_comments()
+    assert own["user"]["login"] == "github-actions[bot]"
+    # The next run finds the bot's own comment, not mallory's.
+    result = comment(pr, fake, summary)
+    assert "is up to date; nothing sent" in result.stderr
+    assert len(fake.writes) == 1
+
+
+def test_a_personal_token_owns_the_comments_of_its_user(
+    pr: PullRequest, httpserver: HTTPServer, summary: Path
+) -> None:
+    fake = FakeGitHub(httpserver, login="octo-dev")
+    fake.add_comment("<!-- phasediff:default -->\nby the actions bot", user="github-actions[bot]")
+    mine = fake.add_comment("<!-- phasediff:default -->\nold", user="Octo-Dev")
+    result = comment(pr, fake, summary)
+    assert result.exit_code == 0, result.stderr
+    assert fake.writes == [("PATCH", f"/repos/{REPOSITORY}/issues/comments/{mine}")]
+
+
+def test_bot_login_names_the_author_without_asking_github(
+    pr: PullRequest, fake: FakeGitHub, summary: Path
+) -> None:
+    fake.add_own_comment("<!-- phasediff:default -->\nby github-actions")
+    theirs = fake.add_comment("<!-- phasediff:default -->\nby our app", user="drift-app[bot]")
+    env = {**actions_env(pr, fake, summary), "PHASEDIFF_BOT_LOGIN": "drift-app[bot]"}
+    fake.login = "drift-app[bot]"  # the app's installation token writes as the app
+    result = run(["comment", "--checkout", str(pr.repo.root)], env)
+    assert result.exit_code == 0, result.stderr
+    assert ("GET", "/user", "") not in fake.requests
+    assert fake.writes == [("PATCH", f"/repos/{REPOSITORY}/issues/comments/{theirs}")]
+
+
+def test_a_refused_edit_is_an_error_not_a_fork(
+    pr: PullRequest, fake: FakeGitHub, summary: Path
+) -> None:
+    """Before: exit 0, nothing posted, and a warning blaming a fork's read-only token."""
+    own = fake.add_own_comment("<!-- phasediff:default -->\nold")
+    fake.fail["PATCH"] = Failure(403, message="Resource not accessible by integration")
+    result = comment(pr, fake, summary)
+    assert result.exit_code == 3
+    assert result.stderr.splitlines() == [
+        f"Error: Could not update comment {own} in acme/platform: HTTP 403 (Resource not "
+        "accessible by integration). GitHub refused to edit it; nothing was changed. The token "
+        "must be the comment's author and have `pull-requests: write` permission."
+    ]
+    assert "fork" not in result.stderr
+    assert fake.comments[0]["body"] == "<!-- phasediff:default -->\nold"
 
 
 def test_a_clean_pull_request_posts_nothing(
@@ -235,7 +295,7 @@ def test_a_read_only_token_falls_back_to_the_step_summary(
 def test_a_server_error_exits_3_with_nothing_half_written(
     pr: PullRequest, fake: FakeGitHub, summary: Path
 ) -> None:
-    fake.add_comment("<!-- phasediff:default -->\nold")
+    fake.add_own_comment("<!-- phasediff:default -->\nold")
     fake.fail["PATCH"] = Failure(500)
     result = comment(pr, fake, summary)
     assert result.exit_code == 3

@@ -49,10 +49,11 @@ def client(fake: FakeGitHub, sleeps: list[float] | None = None) -> GitHub:
 def test_the_comment_on_page_3_is_found_by_following_links(fake: FakeGitHub) -> None:
     for index in range(50):
         fake.add_comment(f"comment {index} mentioning {MARK} in passing")
-    target = fake.add_comment(f"{MARK}\nthe bot's")
+    fake.add_comment(f"{MARK}\nsomeone else's, with the marker")
+    target = fake.add_own_comment(f"{MARK}\nthe bot's")
     fake.add_comment("a later one")
     with client(fake) as github:
-        found = github.find_comment(REPOSITORY, NUMBER, own)
+        found = github.find_comment(REPOSITORY, NUMBER, own, author=fake.author)
     assert found is not None and found.id == target
     assert [query for _, _, query in fake.requests] == [
         "per_page=100&page=1",
@@ -66,7 +67,7 @@ def test_listing_reads_every_page_and_stops_without_a_next_link(fake: FakeGitHub
         fake.add_comment(f"c{index}")
     with client(fake) as github:
         bodies = [c.body for c in github.issue_comments(REPOSITORY, NUMBER)]
-        assert github.find_comment(REPOSITORY, NUMBER, own) is None
+        assert github.find_comment(REPOSITORY, NUMBER, own, author=fake.author) is None
     assert bodies == [f"c{index}" for index in range(41)]
     assert len(fake.requests) == 6  # three pages, twice
 
@@ -89,12 +90,28 @@ def test_requests_carry_githubs_headers(httpserver: HTTPServer) -> None:
 
 
 def test_update_patches_the_comment_in_place(fake: FakeGitHub) -> None:
-    comment_id = fake.add_comment(f"{MARK}\nold")
+    comment_id = fake.add_own_comment(f"{MARK}\nold")
     with client(fake) as github:
         updated = github.update_comment(REPOSITORY, comment_id, f"{MARK}\nnew")
     assert updated.id == comment_id
     assert fake.comments[0]["body"] == f"{MARK}\nnew"
     assert fake.writes == [("PATCH", f"/repos/{REPOSITORY}/issues/comments/{comment_id}")]
+
+
+def test_login_is_the_users_or_the_actions_bot_for_an_installation_token(
+    httpserver: HTTPServer,
+) -> None:
+    fake = FakeGitHub(httpserver)
+    with client(fake) as github:
+        assert github.login() == "github-actions[bot]"  # GitHub refuses GET /user: 403
+    fake.login = "octo-dev"
+    with client(fake) as github:
+        assert github.login() == "octo-dev"
+    fake.fail["GET"] = Failure(
+        403, message="API rate limit exceeded", headers={"X-RateLimit-Remaining": "0"}
+    )
+    with client(fake) as github, pytest.raises(GitHubForbiddenError, match="rate limit"):
+        github.login()
 
 
 def test_403_is_its_own_error(fake: FakeGitHub) -> None:

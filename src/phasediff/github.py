@@ -1,17 +1,19 @@
 """The GitHub REST API, as far as the pull-request bot needs it: the only module importing httpx.
 
-Three calls: list a pull request's issue comments (every page, following the
-``Link: rel="next"`` header rather than guessing page counts), create one,
-update one.  Requests carry ``Authorization: Bearer``, the v3 media type and a
-pinned API version, and bounded timeouts.  Idempotent requests (GET, PATCH)
-are retried twice on a connection failure or a gateway error (502, 503, 504);
-a POST never is, since a lost answer may hide a comment that was created.
+Four calls: who the token is (``GET /user``), list a pull request's issue
+comments (every page, following the ``Link: rel="next"`` header rather than
+guessing page counts), create one, update one.  Requests carry
+``Authorization: Bearer``, the v3 media type and a pinned API version, and
+bounded timeouts.  Idempotent requests (GET, PATCH) are retried twice on a
+connection failure or a gateway error (502, 503, 504); a POST never is, since
+a lost answer may hide a comment that was created.
 
-Errors leave as ``GitHubError`` (exit 3) with one line built here, never from
-an httpx exception's text, and with the token redacted from anything the
-server echoed: the token never reaches output or logs.  A 403 is its own
-class, ``GitHubForbiddenError``, because the bot falls back to the step
-summary when a pull request from a fork gets a read-only token.
+The token is checked before use (printable ASCII, no spaces), and never
+printed: errors leave as ``GitHubError`` (exit 3) with one line built here,
+never from an httpx exception's text; what the server said is redacted,
+stripped of control characters and only then shortened (``phasediff.redact``).
+A 403 is its own class, ``GitHubForbiddenError``, because the bot falls back
+to the step summary when a pull request from a fork gets a read-only token.
 """
 
 from __future__ import annotations
@@ -56,11 +58,20 @@ class GitHubForbiddenError(GitHubError):
     """403: the token may not do this (a fork's read-only token), or a rate limit hit."""
 
 
+class GitHubRateLimitError(GitHubForbiddenError):
+    """403 with no requests left in the rate limit: no answer says anything about the token."""
+
+
+ACTIONS_LOGIN = "github-actions[bot]"
+"""Who a workflow's ``GITHUB_TOKEN`` comments as; ``GET /user`` refuses such a token (403)."""
+
+
 @dataclass(frozen=True)
 class IssueComment:
     id: int
     body: str
-    url: str  # the comment's page, for people
+    url: str  # the comment's page, for people; without control characters
+    author: str = ""  # the login of the comment's author ("" when GitHub does not say)
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,25 @@ class GitHub:
 
     # -- the calls ---------------------------------------------------------------
 
+    def login(self) -> str:
+        """The login the token acts as: ``GET /user``, or ``ACTIONS_LOGIN`` when that is refused.
+
+        GitHub answers ``GET /user`` for a personal or user-to-server token and
+        refuses it (403, "Resource not accessible by integration") for an
+        installation token, which a workflow's ``GITHUB_TOKEN`` is.
+        """
+        try:
+            response = self._request("GET", f"{self.api_url}/user", what="find who the token is")
+        except GitHubRateLimitError:
+            raise
+        except GitHubForbiddenError:
+            return ACTIONS_LOGIN
+        data = _json(response, "who the token is")
+        login = data.get("login") if isinstance(data, dict) else None
+        if not isinstance(login, str) or not login:
+            raise GitHubError("GitHub answered GET /user without a login.")
+        return login
+
     def issue_comments(self, repository: str, number: int) -> Iterator[IssueComment]:
         """Every comment of issue or pull request ``number``, oldest first, page after page."""
         url: str | None = (
@@ -234,11 +264,17 @@ class GitHub:
             url = self._next_page(response)
 
     def find_comment(
-        self, repository: str, number: int, own: Callable[[str], bool]
+        self, repository: str, number: int, own: Callable[[str], bool], *, author: str
     ) -> IssueComment | None:
-        """The first comment whose body ``own`` recognises, looking through every page."""
+        """The first comment by ``author`` whose body ``own`` recognises, through every page.
+
+        Anyone can write the bot's marker into a comment; only the token's own
+        comments are ever taken for the bot's (logins compare case-insensitively,
+        as GitHub's do).
+        """
+        author = author.casefold()
         for comment in self.issue_comments(repository, number):
-            if own(comment.body):
+            if comment.author.casefold() == author and own(comment.body):
                 return comment
         return None
 
@@ -252,7 +288,12 @@ class GitHub:
     def update_comment(self, repository: str, comment_id: int, body: str) -> IssueComment:
         url = f"{self.api_url}/repos/{repository}/issues/comments/{comment_id}"
         response = self._request(
-            "PATCH", url, body={"body": body}, what=f"update comment {comment_id} in {repository}"
+            "PATCH",
+            url,
+            body={"body": body},
+            what=f"update comment {comment_id} in {repository}",
+            forbidden="GitHub refused to edit it; nothing was changed. The token must be the "
+            "comment's author and have `pull-requests: write` permission.",
         )
         return _comment(_json(response, "the updated comment"))
 
@@ -275,7 +316,13 @@ class GitHub:
         return url
 
     def _request(
-        self, method: str, url: str, *, what: str, body: dict[str, Any] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        what: str,
+        body: dict[str, Any] | None = None,
+        forbidden: str | None = None,
     ) -> httpx.Response:
         attempts = 1 + (self._retries if method in _IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):
@@ -297,19 +344,23 @@ class GitHub:
                 if response.is_success:
                     return response
                 if last or response.status_code not in _RETRY_STATUSES:
-                    raise self._error(response, what)
+                    raise self._error(response, what, forbidden)
             self._sleep(float(attempt))
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    def _error(self, response: httpx.Response, what: str) -> GitHubError:
+    def _error(
+        self, response: httpx.Response, what: str, forbidden: str | None = None
+    ) -> GitHubError:
         status = response.status_code
         detail = _message(response, self._token)
         said = f" ({detail})" if detail else ""
         if status == 403:
             if response.headers.get("x-ratelimit-remaining") == "0":
-                return GitHubForbiddenError(
+                return GitHubRateLimitError(
                     f"Could not {what}: GitHub's API rate limit is exhausted (403){said}.", 403
                 )
+            if forbidden is not None:  # a refusal the caller does not fall back from
+                return GitHubError(f"Could not {what}: HTTP 403{said}. {forbidden}", 403)
             return GitHubForbiddenError(
                 f"Could not {what}: the token may not do that (403){said}. A pull request "
                 "from a fork gets a read-only token; `pull-requests: write` permission is needed.",
@@ -342,10 +393,13 @@ def _comment(item: Any) -> IssueComment:
         raise GitHubError("GitHub answered with a comment that has no id.")
     body = item.get("body")
     url = item.get("html_url")
+    user = item.get("user")
+    login = user.get("login") if isinstance(user, dict) else None
     return IssueComment(
         id=item["id"],
         body=body if isinstance(body, str) else "",
         url=redact_url(url) if isinstance(url, str) else "",  # printed: no escapes, no password
+        author=login if isinstance(login, str) else "",
     )
 
 

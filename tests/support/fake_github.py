@@ -6,6 +6,11 @@ It keeps the comments of one pull request in memory, pages them with real
 caught), checks the headers GitHub requires, and records every request, so
 tests assert what the bot read and wrote.  ``fail`` makes a method answer an
 error status, for ``times`` requests (``None``: for ever).
+
+Like GitHub, it refuses ``GET /user`` to an installation token (a workflow's
+``GITHUB_TOKEN``: 403 "Resource not accessible by integration") and writes
+that token's comments as ``github-actions[bot]``; with ``login`` set, the
+token is a user's, ``GET /user`` names it and its comments are by it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 TOKEN = "ghs_TESTTOKENthatMustNeverLeak0123456789"
+ACTIONS_BOT = "github-actions[bot]"
 REPOSITORY = "acme/platform"
 NUMBER = 7
 
@@ -45,12 +51,14 @@ class FakeGitHub:
         number: int = NUMBER,
         page_size: int = 20,
         token: str = TOKEN,
+        login: str | None = None,
     ) -> None:
         self.server = server
         self.repository = repository
         self.number = number
         self.page_size = page_size
         self.token = token
+        self.login = login  # None: an installation token, as GITHUB_TOKEN is
         self.comments: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, str]] = []  # method, path, query
         self.fail: dict[str, Failure] = {}
@@ -78,9 +86,23 @@ class FakeGitHub:
         )
         return self._next_id
 
+    @property
+    def author(self) -> str:
+        """Who the token's comments are by."""
+        return self.login if self.login is not None else ACTIONS_BOT
+
+    def add_own_comment(self, body: str) -> int:
+        """A comment the token wrote earlier."""
+        return self.add_comment(body, user=self.author)
+
     def own_comments(self, comment_id: str = "default") -> list[dict[str, Any]]:
+        """The token's comments that carry the marker of ``comment_id``."""
         mark = f"<!-- phasediff:{comment_id} -->"
-        return [c for c in self.comments if c["body"].split("\n", 1)[0] == mark]
+        return [
+            c
+            for c in self.comments
+            if c["body"].split("\n", 1)[0] == mark and c["user"]["login"] == self.author
+        ]
 
     # -- serving ---------------------------------------------------------------------
 
@@ -97,17 +119,24 @@ class FakeGitHub:
             if failure.times is not None:
                 failure.times -= 1
             return _json({"message": failure.message}, failure.status, failure.headers)
+        if request.path == "/user" and request.method == "GET":
+            if self.login is None:
+                return _json({"message": "Resource not accessible by integration"}, 403)
+            return _json({"login": self.login, "id": 1, "type": "User"}, 200)
         listing = _LIST.match(request.path)
         if listing and listing["repo"] == self.repository and int(listing["number"]) == self.number:
             if request.method == "GET":
                 return self._list(request)
             if request.method == "POST":
-                self.add_comment(json.loads(request.data)["body"], user="github-actions[bot]")
+                self.add_comment(json.loads(request.data)["body"], user=self.author)
                 return _json(self.comments[-1], 201)
         one = _ONE.match(request.path)
         if one and one["repo"] == self.repository and request.method == "PATCH":
             for comment in self.comments:
                 if comment["id"] == int(one["id"]):
+                    if comment["user"]["login"] != self.author and self.login is None:
+                        # An installation token may not edit a person's comment.
+                        return _json({"message": "Resource not accessible by integration"}, 403)
                     comment["body"] = json.loads(request.data)["body"]
                     return _json(comment, 200)
         return _json({"message": "Not Found"}, 404)

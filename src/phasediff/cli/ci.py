@@ -27,6 +27,7 @@ from phasediff.comment import (
 )
 from phasediff.errors import ConfigError, UsageError
 from phasediff.github import (
+    ACTIONS_LOGIN,
     DEFAULT_API_URL,
     GitHub,
     GitHubForbiddenError,
@@ -44,7 +45,7 @@ from phasediff.render.common import plural
 COMMENT_EXIT_CODES = (
     "Exit codes: 0 done (also when a read-only token could not post: the report then goes "
     "to the job summary); 1 an unacknowledged change at or above --fail-on; 2 usage error; "
-    "3 runtime error (git, or the GitHub API)."
+    "3 runtime error (git, the GitHub API, or GitHub refusing to edit the bot's comment)."
 )
 
 checkout_option = click.option(
@@ -100,6 +101,16 @@ checkout_option = click.option(
     help="Names this bot's comment (<!-- phasediff:ID -->), so several can coexist.",
 )
 @click.option(
+    "--bot-login",
+    default=None,
+    envvar="PHASEDIFF_BOT_LOGIN",
+    metavar="LOGIN",
+    help="The login the token comments as; only that login's comment is updated, never one "
+    f"someone else wrote with the marker (default: GitHub's GET /user, or {ACTIONS_LOGIN} "
+    "for a workflow's GITHUB_TOKEN; set it for another GitHub App's token: APP-SLUG[bot]). "
+    "Also $PHASEDIFF_BOT_LOGIN.",
+)
+@click.option(
     "--against-previous-phase",
     is_flag=True,
     help="Also show how each touched phase now differs from the phase before it.",
@@ -123,6 +134,7 @@ def comment_command(
     head: str | None,
     api_url: str | None,
     comment_id: str,
+    bot_login: str | None,
     against_previous_phase: bool,
     annotate: bool,
     dry_run: bool,
@@ -139,6 +151,7 @@ def comment_command(
     is compared with its branch point, `git merge-base BASE HEAD`, for every
     phase document the pull request touches.  One comment per pull request
     (and --id), updated in place; nothing is posted while there is no drift.
+    Only a comment the token's own login wrote is updated (see --bot-login).
     """
     try:
         options = CommentOptions(comment_id=check_comment_id(comment_id))
@@ -185,34 +198,39 @@ def comment_command(
         return code
     assert repository is not None and number is not None
     summarised = False
+    where = f"{repository}#{number}"
     with GitHub(api, token) as github:
         try:
+            login = bot_login or github.login()
             existing = github.find_comment(
-                repository, number, lambda text: is_own_comment(text, options.comment_id)
+                repository,
+                number,
+                lambda text: is_own_comment(text, options.comment_id),
+                author=login,
             )
             action = plan_action(body, drift.has_drift, existing.body if existing else None)
-            where = f"{repository}#{number}"
             if action is Action.CREATE:
                 created = github.create_comment(repository, number, body)
                 click.echo(f"phasediff: commented on {where}: {created.url}", err=True)
-            elif action is Action.UPDATE:
-                assert existing is not None
-                updated = github.update_comment(repository, existing.id, body)
-                click.echo(f"phasediff: updated the comment on {where}: {updated.url}", err=True)
-            elif action is Action.UNCHANGED:
-                assert existing is not None
-                click.echo(
-                    f"phasediff: the comment on {where} is up to date; nothing sent.", err=True
-                )
-            else:
-                click.echo(f"phasediff: no phase drift in {where}; nothing posted.", err=True)
-        except GitHubForbiddenError as exc:
+        except GitHubForbiddenError as exc:  # a fork's read-only token: the summary instead
             click.echo(f"Warning: {exc}", err=True)
             summarised = write_step_summary(body)
             if summarised:
                 click.echo("phasediff: the report is in the job summary instead.", err=True)
             else:
                 click.echo(body, nl=False)
+        else:
+            # Editing is not the fork case: a refusal here is an error (exit 3), not a fallback.
+            if action is Action.UPDATE:
+                assert existing is not None
+                updated = github.update_comment(repository, existing.id, body)
+                click.echo(f"phasediff: updated the comment on {where}: {updated.url}", err=True)
+            elif action is Action.UNCHANGED:
+                click.echo(
+                    f"phasediff: the comment on {where} is up to date; nothing sent.", err=True
+                )
+            elif action is Action.SKIP:
+                click.echo(f"phasediff: no phase drift in {where}; nothing posted.", err=True)
     if code != 0:
         click.echo(body, nl=False)
         if not summarised:
