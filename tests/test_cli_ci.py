@@ -437,7 +437,11 @@ def test_a_shallow_clone_says_how_to_fetch_history(pr: PullRequest, tmp_path: Pa
     args = ["comment", "--checkout", str(shallow.root), "--dry-run"]
     result = run([*args, "--base", pr.target, "--head", pr.head])
     assert result.exit_code == 3
-    assert "This clone is shallow: check out with `fetch-depth: 0`" in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert "This clone is shallow" in line and "`fetch-depth: 0` in actions/checkout" in line
+    assert (
+        line.count("This clone is shallow") == 1
+    )  # before: the hint twice, from git's layer and the bot's
 
 
 @pytest.mark.parametrize(

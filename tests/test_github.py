@@ -11,6 +11,7 @@ from pytest_httpserver import HTTPServer
 
 from phasediff.errors import UsageError
 from phasediff.github import (
+    MAX_EVENT_BYTES,
     GitHub,
     GitHubError,
     GitHubForbiddenError,
@@ -190,6 +191,32 @@ def test_escapes_in_what_the_server_says_are_not_printed(fake: FakeGitHub) -> No
     assert "(bad ]0;owned body [2J)" in str(raised.value)
 
 
+def test_a_redirect_is_not_followed_and_says_what_to_set(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(f"/repos/{REPOSITORY}/issues/{NUMBER}/comments").respond_with_data(
+        "", status=302, headers={"Location": "https://u:pw@elsewhere.test/api/v3/x"}
+    )
+    github = GitHub(httpserver.url_for("/"), TOKEN)
+    with github, pytest.raises(GitHubError) as raised:
+        list(github.issue_comments(REPOSITORY, NUMBER))
+    assert str(raised.value) == (  # before: "HTTP 302." and nothing else
+        f"Could not list the comments of {REPOSITORY}#{NUMBER}: HTTP 302, a redirect to "
+        "https://***@elsewhere.test/api/v3/x, which is not followed (it would carry the "
+        "token). Set --api-url (GITHUB_API_URL) to the API root itself, or --repo to a renamed "
+        "repository's new name."
+    )
+    assert len(httpserver.log) == 1
+
+
+def test_a_comment_url_is_printed_without_escapes(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(f"/repos/{REPOSITORY}/issues/{NUMBER}/comments").respond_with_json(
+        {"id": 5, "html_url": "https://x.test/5\x1b]8;;https://evil.test\x07here\x1b]8;;\x07"},
+        status=201,
+    )
+    with GitHub(httpserver.url_for("/"), TOKEN) as github:
+        created = github.create_comment(REPOSITORY, NUMBER, "hello")
+    assert created.url == "https://x.test/5 ]8;;https://evil.test here ]8;;"
+
+
 def test_a_next_link_to_another_host_is_not_followed(httpserver: HTTPServer) -> None:
     httpserver.expect_request(f"/repos/{REPOSITORY}/issues/{NUMBER}/comments").respond_with_json(
         [], headers={"Link": '<http://evil.test/steal?page=2>; rel="next"'}
@@ -233,6 +260,21 @@ def test_read_pull_request_event(tmp_path: Path) -> None:
         read_pull_request_event(path)
     with pytest.raises(UsageError, match="Cannot read the event file"):
         read_pull_request_event(tmp_path / "missing.json")
+
+
+def test_a_hostile_event_file_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    depth = 100_000  # before: RecursionError, an internal error
+    path.write_text('{"pull_request": ' + "[" * depth + "]" * depth + "}")
+    with pytest.raises(UsageError, match="nested too deeply to read; it is not a GitHub event"):
+        read_pull_request_event(path)
+    path.write_bytes(b'{"pull_request": "\xff"}')
+    with pytest.raises(UsageError, match="is not JSON"):
+        read_pull_request_event(path)
+    with path.open("wb") as stream:
+        stream.truncate(MAX_EVENT_BYTES + 1)  # sparse: no disk used
+    with pytest.raises(UsageError, match="is over 32 MiB"):
+        read_pull_request_event(path)
 
 
 @pytest.mark.parametrize("bad", ["acme", "acme/", "/x", "a/b/c", "../x", "a b/c"])

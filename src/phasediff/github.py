@@ -38,6 +38,7 @@ DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 PER_PAGE = 100
 MAX_PAGES = 1000
+MAX_EVENT_BYTES = 32 * 2**20  # GitHub caps an event's payload at 25 MB
 RETRIES = 2
 TIMEOUT = httpx.Timeout(20.0, connect=10.0)
 
@@ -154,11 +155,23 @@ def read_pull_request_event(path: Path) -> PullRequestEvent:
     event, so that flags can still name everything.
     """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as stream:
+            raw = stream.read(MAX_EVENT_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"Cannot read the event file {path}: {exc.strerror or exc}.") from exc
-    except ValueError as exc:
-        raise UsageError(f"The event file {path} is not JSON: {exc}.") from exc
+    if len(raw) > MAX_EVENT_BYTES:
+        raise UsageError(
+            f"The event file {path} is over {MAX_EVENT_BYTES // 2**20} MiB; GitHub's events "
+            "are far smaller. Point GITHUB_EVENT_PATH at the workflow's event file."
+        )
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError as exc:
+        raise UsageError(
+            f"The event file {path} is nested too deeply to read; it is not a GitHub event."
+        ) from exc
+    except ValueError as exc:  # UnicodeDecodeError included
+        raise UsageError(f"The event file {path} is not JSON: {strip_controls(str(exc))}.") from exc
     pull = data.get("pull_request") if isinstance(data, dict) else None
     if not isinstance(pull, dict):
         return PullRequestEvent()
@@ -365,6 +378,15 @@ class GitHub:
                 f"Could not {what}: the token may not do that (403){said}. A pull request "
                 "from a fork gets a read-only token; `pull-requests: write` permission is needed.",
                 403,
+            )
+        if 300 <= status < 400:
+            location = response.headers.get("location", "")
+            to = f" to {safe_text(redact_url(location), (self._token,))}" if location else ""
+            return GitHubError(
+                f"Could not {what}: HTTP {status}, a redirect{to}, which is not followed (it "
+                "would carry the token). Set --api-url (GITHUB_API_URL) to the API root itself, "
+                "or --repo to a renamed repository's new name.",
+                status,
             )
         hints = {
             401: "GitHub rejected the token. Check GITHUB_TOKEN.",

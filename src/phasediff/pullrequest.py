@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from phasediff.accept import AcceptList, acknowledge
 from phasediff.changes import Change, Comparison
 from phasediff.documents import DocumentRef, phase_key, phase_sort_key
-from phasediff.errors import RepositoryError
 from phasediff.project import Project, Spec
 
 
@@ -82,16 +81,9 @@ def pull_request_drift(
 ) -> PullRequestDrift:
     """Compare the branch point of ``target`` and ``head`` with ``head``, phase by phase."""
     repo = project.repo
-    try:
-        head_sha = repo.resolve(head)
-        target_sha = repo.resolve(target)
-    except RepositoryError as exc:
-        if not repo.is_shallow():
-            raise
-        raise RepositoryError(
-            f"{exc} This clone is shallow: check out with `fetch-depth: 0` "
-            "(actions/checkout), or run `git fetch --unshallow`."
-        ) from exc
+    # A shallow clone's missing commit: resolve() itself says how to fetch history.
+    head_sha = repo.resolve(head)
+    target_sha = repo.resolve(target)
     base_sha = repo.merge_base(target_sha, head_sha)
     before = _by_phase(project.refs(base_sha))
     after = _by_phase(project.refs(head_sha))
