@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from pytest_httpserver import HTTPServer
 from phasediff.cli import main
 from phasediff.markdown import load_yaml
 from tests.support.fake_github import NUMBER, REPOSITORY, TOKEN, Failure, FakeGitHub
+from tests.support.hostile_server import HostileServer, trickle
 from tests.support.phase_docs import PHASE_2, PHASE_3, PHASE_3_NO_PROMTAIL, document
 
 if TYPE_CHECKING:
@@ -489,6 +491,26 @@ def test_a_malformed_api_url_is_one_line(pr: PullRequest, summary: Path) -> None
     assert result.exit_code == 2
     assert result.stderr.startswith("Error: 'http://[::1' is not a valid API URL.")
     assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_trickling_api_is_given_up_on_at_the_timeout(pr: PullRequest, summary: Path) -> None:
+    """Before: one byte every few seconds held the bot for minutes (timeouts were per read)."""
+    with HostileServer(trickle(pause=0.3)) as server:
+        env = {
+            "GITHUB_EVENT_PATH": str(pr.event),
+            "GITHUB_REPOSITORY": REPOSITORY,
+            "GITHUB_API_URL": server.url,
+            "GITHUB_TOKEN": TOKEN,
+        }
+        started = time.monotonic()
+        result = run(["comment", "--checkout", str(pr.repo.root), "--timeout", "1"], env)
+        took = time.monotonic() - started
+    assert result.exit_code == 3
+    assert result.stderr == (
+        f"Error: Could not find who the token is: the calls to {server.url} took over 1 s in "
+        "all; giving up.\n"
+    )
+    assert took < 5  # a git walk, then at most 1 s of network
 
 
 # -- the demo repository: a golden body -------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,16 @@ from phasediff.github import (
     read_pull_request_event,
 )
 from tests.support.fake_github import NUMBER, REPOSITORY, TOKEN, Failure, FakeGitHub
+from tests.support.hostile_server import (
+    HostileServer,
+    Script,
+    declared_huge,
+    endless_chunks,
+    slow_pages,
+    stall,
+    trickle,
+    trickled_headers,
+)
 
 MARK = "<!-- phasediff:default -->"
 
@@ -339,3 +351,93 @@ def test_a_token_that_cannot_be_a_header_is_refused_before_use(token: str, what:
     with pytest.raises(UsageError):
         GitHub("http://127.0.0.1:9", token)
     assert check_token(TOKEN) == TOKEN
+
+
+# -- hostile servers: time and memory stay bounded ----------------------------------
+
+
+@pytest.fixture
+def hostile() -> Iterator[Callable[[Script], HostileServer]]:
+    servers: list[HostileServer] = []
+
+    def start(script: Script) -> HostileServer:
+        servers.append(HostileServer(script))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def timed_failure(github: GitHub, call: Callable[[GitHub], object]) -> tuple[str, float]:
+    started = time.monotonic()
+    with github, pytest.raises(GitHubError) as raised:
+        call(github)
+    return str(raised.value), time.monotonic() - started
+
+
+def comments(github: GitHub) -> object:
+    return list(github.issue_comments(REPOSITORY, NUMBER))
+
+
+@pytest.mark.parametrize(
+    "script",
+    [trickle(), trickled_headers(), stall()],
+    ids=["a body byte every 0.3 s", "a header byte every 0.3 s", "headers, then silence"],
+)
+def test_a_slow_server_cannot_hold_a_request_past_its_deadline(
+    hostile: Callable[[Script], HostileServer], script: Script
+) -> None:
+    """Before: httpx's timeouts are per read, so one byte every 5 s held the bot for minutes."""
+    server = hostile(script)
+    message, took = timed_failure(GitHub(server.url, TOKEN, deadline=1.0), comments)
+    assert message == (
+        f"Could not list the comments of {REPOSITORY}#{NUMBER}: {server.url} did not finish "
+        "answering within 1 s."
+    )
+    assert 0.9 <= took < 2.5
+    assert server.connections == 1  # a request out of time is not retried
+
+
+def test_the_run_has_a_deadline_across_requests(
+    hostile: Callable[[Script], HostileServer],
+) -> None:
+    server = hostile(slow_pages(pause=0.4))
+    github = GitHub(server.url, TOKEN, deadline=10.0, run_deadline=1.5)
+    message, took = timed_failure(github, comments)
+    assert message == (
+        f"Could not list the comments of {REPOSITORY}#{NUMBER}: the calls to {server.url} "
+        "took over 1.5 s in all; giving up."
+    )
+    assert 1.4 <= took < 2.5
+    assert 3 <= server.connections <= 5
+
+
+def test_an_endless_body_stops_at_the_cap(hostile: Callable[[Script], HostileServer]) -> None:
+    """Before: an endless chunked body grew until MemoryError."""
+    server = hostile(endless_chunks())
+    github = GitHub(server.url, TOKEN, max_bytes=2**20)
+    message, _ = timed_failure(github, comments)
+    assert message == (
+        f"Could not list the comments of {REPOSITORY}#{NUMBER}: {server.url} answered with "
+        "more than 1 MiB; giving up."
+    )
+    assert server.sent < 16 * 2**20  # the client hung up soon after the cap: memory bounded
+
+
+def test_a_declared_huge_answer_is_refused_before_reading(
+    hostile: Callable[[Script], HostileServer],
+) -> None:
+    """Before: a 400 MB comment list took 1.35 GB."""
+    server = hostile(declared_huge())
+    message, took = timed_failure(GitHub(server.url, TOKEN), comments)
+    assert message.endswith(f"{server.url} answered with more than 32 MiB; giving up.")
+    assert took < 1.0
+
+
+def test_an_answer_within_the_cap_and_deadline_is_read_whole(
+    hostile: Callable[[Script], HostileServer],
+) -> None:
+    server = hostile(trickle(b"[]", pause=0.05))
+    with GitHub(server.url, TOKEN, deadline=2.0, max_bytes=2) as github:
+        assert comments(github) == []

@@ -18,10 +18,13 @@ to the step summary when a pull request from a fork gets a read-only token.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -40,7 +43,14 @@ PER_PAGE = 100
 MAX_PAGES = 1000
 MAX_EVENT_BYTES = 32 * 2**20  # GitHub caps an event's payload at 25 MB
 RETRIES = 2
-TIMEOUT = httpx.Timeout(20.0, connect=10.0)
+READ_TIMEOUT = 20.0  # seconds one socket read may wait
+CONNECT_TIMEOUT = 10.0
+REQUEST_DEADLINE = 60.0
+"""Seconds one request may take in all, connecting to last byte (a read timeout is per read)."""
+RUN_DEADLINE = 300.0
+"""Seconds every request of one client may take together, retries and pauses included."""
+MAX_RESPONSE_BYTES = 32 * 2**20
+"""The largest answer read; a page of 100 comments of 65,536 characters each fits."""
 
 _REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _RETRY_STATUSES = frozenset({502, 503, 504})
@@ -188,6 +198,81 @@ def _sha(side: Any) -> str | None:
     return sha if isinstance(sha, str) and sha else None
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """A response read whole (within the deadline and the size cap)."""
+
+    status_code: int
+    headers: httpx.Headers
+    url: httpx.URL
+    content: bytes
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def links(self) -> dict[str | None, dict[str, str]]:
+        return httpx.Response(self.status_code, headers=self.headers).links
+
+
+class _Watchdog:
+    """Shuts down a request's sockets when its deadline passes, so no read outlives it.
+
+    It learns the sockets from httpcore's ``trace`` extension as they connect
+    (the client keeps no idle connections, so every request connects).
+    ``shutdown`` from another thread wakes a blocked ``recv``; the request then
+    fails, and the caller sees ``expired``.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.expired = False
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._finished = False
+        self._timer = threading.Timer(max(seconds, 0.0), self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Watchdog:
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._lock:
+            self._finished = True  # no shutdown after this: the socket may be closed and reused
+        self._timer.cancel()
+
+    def trace(self, event: str, info: Mapping[str, Any]) -> None:
+        if event not in ("connection.connect_tcp.complete", "connection.start_tls.complete"):
+            return
+        stream = info.get("return_value")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        if not isinstance(sock, socket.socket):
+            return
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            self.expired = True
+            for sock in self._sockets:
+                _shut(sock)
+
+
+def _shut(sock: socket.socket) -> None:
+    # The plain socket's shutdown, also for a TLS socket: it only wakes the reader.
+    with contextlib.suppress(OSError):  # already closed
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _LateError(Exception):
+    """A request's deadline passed between two chunks of its answer."""
+
+
 class GitHub:
     """A small GitHub REST client for one API root and one token; use it as a context manager."""
 
@@ -198,12 +283,19 @@ class GitHub:
         *,
         retries: int = RETRIES,
         sleep: Callable[[float], None] = time.sleep,
+        deadline: float = REQUEST_DEADLINE,
+        run_deadline: float = RUN_DEADLINE,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.api_url = check_api_url(api_url)
         self._token = check_token(token)
         self._retries = retries
         self._sleep = sleep
+        self._deadline = deadline
+        self._run_deadline = run_deadline
+        self._run_ends = time.monotonic() + run_deadline
+        self._max_bytes = max_bytes
         self._origin = _origin(self.api_url)
         self._client = httpx.Client(
             headers={
@@ -212,8 +304,10 @@ class GitHub:
                 "X-GitHub-Api-Version": API_VERSION,
                 "User-Agent": f"phasediff/{__version__}",
             },
-            timeout=TIMEOUT,
+            timeout=httpx.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=False,  # a redirect elsewhere must not carry the token along
+            # A fresh connection per request, so the deadline's watchdog sees every socket.
+            limits=httpx.Limits(max_keepalive_connections=0),
             transport=transport,
         )
 
@@ -312,7 +406,7 @@ class GitHub:
 
     # -- plumbing ----------------------------------------------------------------
 
-    def _next_page(self, response: httpx.Response) -> str | None:
+    def _next_page(self, response: _Answer) -> str | None:
         link = response.links.get("next", {}).get("url")
         if not link:
             return None
@@ -336,12 +430,12 @@ class GitHub:
         what: str,
         body: dict[str, Any] | None = None,
         forbidden: str | None = None,
-    ) -> httpx.Response:
+    ) -> _Answer:
         attempts = 1 + (self._retries if method in _IDEMPOTENT else 0)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             try:
-                response = self._client.request(method, url, json=body)
+                answer = self._exchange(method, url, body, what)
             except httpx.TimeoutException as exc:
                 if last:
                     raise GitHubError(
@@ -354,16 +448,77 @@ class GitHub:
                         f"({type(exc).__name__}). Check the network and --api-url."
                     ) from exc
             else:
-                if response.is_success:
-                    return response
-                if last or response.status_code not in _RETRY_STATUSES:
-                    raise self._error(response, what, forbidden)
-            self._sleep(float(attempt))
+                if answer.is_success:
+                    return answer
+                if last or answer.status_code not in _RETRY_STATUSES:
+                    raise self._error(answer, what, forbidden)
+            self._sleep(min(float(attempt), max(0.0, self._run_ends - time.monotonic())))
         raise AssertionError("unreachable")  # the last attempt returns or raises
 
-    def _error(
-        self, response: httpx.Response, what: str, forbidden: str | None = None
-    ) -> GitHubError:
+    def _exchange(self, method: str, url: str, body: dict[str, Any] | None, what: str) -> _Answer:
+        """One request, read whole within its deadline and the size cap, or ``GitHubError``.
+
+        httpx's timeouts bound each socket read, not the request: a server
+        sending a byte now and then would hold it for ever.  So every request
+        gets a deadline (the sooner of its own and the run's), a watchdog that
+        shuts the socket down when it passes, even mid-read, and a body read
+        chunk by chunk up to ``max_bytes``.  A request that ran out of time is
+        not retried: the server that trickled once will again.
+        """
+        now = time.monotonic()
+        ends = min(now + self._deadline, self._run_ends)
+        if ends <= now:
+            raise self._late(what, run=True)
+        read = min(READ_TIMEOUT, ends - now)
+        timeout = httpx.Timeout(read, connect=min(CONNECT_TIMEOUT, read))
+        with _Watchdog(ends - now) as watchdog:
+            try:
+                with self._client.stream(
+                    method, url, json=body, timeout=timeout, extensions={"trace": watchdog.trace}
+                ) as response:
+                    content = self._read(response, ends, what)
+                    return _Answer(response.status_code, response.headers, response.url, content)
+            except _LateError as exc:
+                raise self._late(what, run=ends == self._run_ends) from exc
+            except httpx.TransportError as exc:
+                if watchdog.expired or time.monotonic() >= ends:
+                    raise self._late(what, run=ends == self._run_ends) from exc
+                raise
+
+    def _read(self, response: httpx.Response, ends: float, what: str) -> bytes:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            raise self._too_large(what)
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise self._too_large(what)
+            if time.monotonic() >= ends:
+                raise _LateError
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _late(self, what: str, *, run: bool) -> GitHubError:
+        if run:
+            return GitHubError(
+                f"Could not {what}: the calls to {self.api_url} took over "
+                f"{self._run_deadline:g} s in all; giving up."
+            )
+        return GitHubError(
+            f"Could not {what}: {self.api_url} did not finish answering within "
+            f"{self._deadline:g} s."
+        )
+
+    def _too_large(self, what: str) -> GitHubError:
+        limit = self._max_bytes
+        size = f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit:,} bytes"
+        return GitHubError(
+            f"Could not {what}: {self.api_url} answered with more than {size}; giving up."
+        )
+
+    def _error(self, response: _Answer, what: str, forbidden: str | None = None) -> GitHubError:
         status = response.status_code
         detail = _message(response, self._token)
         said = f" ({detail})" if detail else ""
@@ -403,9 +558,11 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{(parts.hostname or '').casefold()}:{port}"
 
 
-def _json(response: httpx.Response, what: str) -> Any:
+def _json(response: _Answer, what: str) -> Any:
     try:
-        return response.json()
+        return json.loads(response.content)
+    except RecursionError as exc:
+        raise GitHubError(f"GitHub answered {what} with JSON nested too deeply.") from exc
     except ValueError as exc:
         raise GitHubError(f"GitHub answered {what} with something that is not JSON.") from exc
 
@@ -425,14 +582,14 @@ def _comment(item: Any) -> IssueComment:
     )
 
 
-def _message(response: httpx.Response, token: str) -> str:
+def _message(response: _Answer, token: str) -> str:
     """GitHub's own ``message`` from an error answer, fit for one line; never headers.
 
     The token is masked before the message is shortened, so no prefix of it survives a cut.
     """
     try:
-        data = response.json()
-    except ValueError:
+        data = json.loads(response.content)
+    except (ValueError, RecursionError):
         return ""
     message = data.get("message") if isinstance(data, dict) else None
     if not isinstance(message, str):

@@ -29,6 +29,8 @@ from phasediff.errors import ConfigError, UsageError
 from phasediff.github import (
     ACTIONS_LOGIN,
     DEFAULT_API_URL,
+    REQUEST_DEADLINE,
+    RUN_DEADLINE,
     GitHub,
     GitHubForbiddenError,
     PullRequestEvent,
@@ -111,6 +113,15 @@ checkout_option = click.option(
     "Also $PHASEDIFF_BOT_LOGIN.",
 )
 @click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=RUN_DEADLINE,
+    show_default=True,
+    metavar="SECONDS",
+    help=f"Give up on GitHub's API after this many seconds in all; one request gets at most "
+    f"{REQUEST_DEADLINE:g}, however slowly the server answers.",
+)
+@click.option(
     "--against-previous-phase",
     is_flag=True,
     help="Also show how each touched phase now differs from the phase before it.",
@@ -135,6 +146,7 @@ def comment_command(
     api_url: str | None,
     comment_id: str,
     bot_login: str | None,
+    timeout: float,
     against_previous_phase: bool,
     annotate: bool,
     dry_run: bool,
@@ -199,7 +211,8 @@ def comment_command(
     assert repository is not None and number is not None
     summarised = False
     where = f"{repository}#{number}"
-    with GitHub(api, token) as github:
+    deadline = min(REQUEST_DEADLINE, timeout)
+    with GitHub(api, token, deadline=deadline, run_deadline=timeout) as github:
         try:
             login = bot_login or github.login()
             existing = github.find_comment(
