@@ -510,7 +510,7 @@ def test_a_trickling_api_is_given_up_on_at_the_timeout(pr: PullRequest, summary:
         f"Error: Could not find who the token is: the calls to {server.url} took over 1 s in "
         "all; giving up.\n"
     )
-    assert took < 5  # a git walk, then at most 1 s of network
+    assert took < 8  # a git walk, then at most 1 s of network; the server trickles for 12 s
 
 
 # -- the demo repository: a golden body -------------------------------------------------

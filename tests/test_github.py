@@ -395,7 +395,7 @@ def test_a_slow_server_cannot_hold_a_request_past_its_deadline(
         f"Could not list the comments of {REPOSITORY}#{NUMBER}: {server.url} did not finish "
         "answering within 1 s."
     )
-    assert 0.9 <= took < 2.5
+    assert 0.9 <= took < 4.0  # slack for a loaded machine; before: 40 bytes took 12 s
     assert server.connections == 1  # a request out of time is not retried
 
 
@@ -409,8 +409,8 @@ def test_the_run_has_a_deadline_across_requests(
         f"Could not list the comments of {REPOSITORY}#{NUMBER}: the calls to {server.url} "
         "took over 1.5 s in all; giving up."
     )
-    assert 1.4 <= took < 2.5
-    assert 3 <= server.connections <= 5
+    assert 1.4 <= took < 4.5  # before: 1000 pages, 400 s
+    assert 2 <= server.connections <= 5
 
 
 def test_an_endless_body_stops_at_the_cap(hostile: Callable[[Script], HostileServer]) -> None:
@@ -432,7 +432,7 @@ def test_a_declared_huge_answer_is_refused_before_reading(
     server = hostile(declared_huge())
     message, took = timed_failure(GitHub(server.url, TOKEN), comments)
     assert message.endswith(f"{server.url} answered with more than 32 MiB; giving up.")
-    assert took < 1.0
+    assert took < 3.0  # the client does not wait for 400 MB it will not read
 
 
 def test_an_answer_within_the_cap_and_deadline_is_read_whole(
