@@ -182,7 +182,7 @@ def comment_command(
     if repository is not None:
         repository = check_repository(repository)
     api = check_api_url(api_url or os.environ.get("GITHUB_API_URL") or DEFAULT_API_URL)
-    token = _token()
+    token = "" if dry_run else _token()  # a dry run sends nothing: no token needed
     if not dry_run:
         _require_target(repository, number, token)
 
