@@ -27,11 +27,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import gc
 import hashlib
 import json
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -787,11 +792,86 @@ def _cpus() -> int:
     return os.cpu_count() or 1
 
 
-def _pool() -> ProcessPoolExecutor:
+@contextlib.contextmanager
+def _pool() -> Iterator[ProcessPoolExecutor]:
+    """Worker processes for one walk; they never outlive it, nor the parent.
+
+    On any exception (Ctrl-C, SIGTERM, SIGHUP: see ``cli.common``) queued work
+    is cancelled and the workers are stopped at once instead of finishing the
+    walk.  A parent killed outright cannot stop them: each worker asks the
+    kernel to kill it when the parent dies (``_worker_start``).
+    """
     methods = multiprocessing.get_all_start_methods()
     # fork starts a worker in milliseconds with every module already imported.
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    return ProcessPoolExecutor(max_workers=_cpus(), mp_context=context)
+    pool = ProcessPoolExecutor(
+        max_workers=_cpus(),
+        mp_context=context,
+        initializer=_worker_start,
+        initargs=(os.getpid(),),
+    )
+    try:
+        yield pool
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what is queued and end the workers now (SIGTERM, then SIGKILL)."""
+    processes = list((pool._processes or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError):
+            process.terminate()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AssertionError):
+            process.join(WORKER_STOP_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(WORKER_STOP_SECONDS)
+
+
+#: How long a stopped worker gets to exit before it is killed.
+WORKER_STOP_SECONDS = 2.0
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _worker_start(parent: int) -> None:
+    """A worker's first act: die with the parent, leave Ctrl-C to it.
+
+    The terminal sends SIGINT to the whole process group; the parent stops the
+    workers itself, so a worker ignores it (no traceback of its own).  SIGTERM
+    and SIGHUP get their default action back (the parent's handlers were
+    inherited by the fork).  On Linux the kernel kills the worker when the
+    parent dies however it dies; elsewhere a thread watches for the parent.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:
+            signal.signal(number, signal.SIG_DFL)
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the worker got this far
+        os._exit(1)
+
+
+def _die_with_parent() -> bool:
+    """``prctl(PR_SET_PDEATHSIG, SIGKILL)``: whether the kernel took the job."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 # -- worker processes ---------------------------------------------------------------

@@ -15,7 +15,7 @@ import signal
 import stat
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,6 +71,10 @@ def run_command(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with _stop_on_termination():
+            return run(*args, **kwargs)
+
+    def run(*args: Any, **kwargs: Any) -> Any:
         try:
             code = command(*args, **kwargs)
             finish_stdout()
@@ -81,9 +85,10 @@ def run_command(command: F) -> F:
             sys.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            number = exc.number if isinstance(exc, Terminated) else signal.SIGINT
+            click.echo("Interrupted." if number == signal.SIGINT else "Terminated.", err=True)
+            sys.exit(128 + number)
         except Exception as exc:  # a bug of ours: one line, and the traceback only on request
             if os.environ.get("PHASEDIFF_DEBUG"):
                 traceback.print_exc()
@@ -96,6 +101,43 @@ def run_command(command: F) -> F:
         sys.exit(code or EXIT_OK)
 
     return wrapper  # type: ignore[return-value]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stop as for Ctrl-C (workers and git stopped, one line, 128+N)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def _raise_terminated(number: int, frame: object) -> None:
+    # Once is enough: a second signal must not interrupt the cleanup the first started.
+    with contextlib.suppress(ValueError, OSError):
+        signal.signal(number, signal.SIG_IGN)
+    raise Terminated(number)
+
+
+@contextlib.contextmanager
+def _stop_on_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP unwind the command like Ctrl-C, so cleanup runs (``finally``).
+
+    A signal already ignored (``nohup``) stays ignored; the previous handlers
+    are back afterwards.
+    """
+    previous: dict[int, Any] = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is None or signal.getsignal(number) is signal.SIG_IGN:
+            continue
+        with contextlib.suppress(ValueError, OSError):  # not the main thread
+            previous[number] = signal.signal(number, _raise_terminated)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(number, handler)
 
 
 def _quiet_broken_pipe() -> None:
