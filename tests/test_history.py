@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import sqlite3
 import sys
@@ -13,10 +14,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import phasediff.history as history_module
-from phasediff.changes import Kind, Severity
+from phasediff.changes import Change, Comparison, Kind, Severity, Side
 from phasediff.errors import RepositoryError, UnknownPhaseError
 from phasediff.history import (
+    Attribution,
     Changelog,
+    Commit,
+    DocumentChange,
+    Entry,
     History,
     build_changelog,
     follow_path,
@@ -675,3 +680,57 @@ def test_benchmark_quick_mode_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "phasediff log, warm" in result.stdout
+
+
+def _naive_attribution(
+    change: Change, touching: list[tuple[Entry, DocumentChange]]
+) -> tuple[Commit, ...]:
+    """The definition ``Attribution`` indexes: scan every own change of the section."""
+    owns = [
+        (entry.commit, own)
+        for entry, document in touching
+        for own in document.comparison.changes
+        if own.section == change.section
+    ]
+
+    def keys(c: Change) -> set[str]:
+        found = {c.key.casefold()}
+        if c.kind is Kind.RENAMED:
+            found |= {v.casefold() for v in (c.old, c.new) if isinstance(v, str)}
+        return found
+
+    def meet(a: str | None, b: str | None) -> bool:
+        return a is None or b is None or a == b or b.startswith(a + ".") or a.startswith(b + ".")
+
+    exact = [
+        commit for commit, own in owns if keys(change) & keys(own) and meet(change.field, own.field)
+    ]
+    chosen = exact or [commit for commit, _ in owns]
+    return tuple({commit.sha: commit for commit in chosen}.values())
+
+
+def test_attribution_by_index_is_the_scan_it_replaces() -> None:
+    """Changes over a few sections, keys, renames and nested fields: the indexed attribution
+    picks the same commits in the same order as scanning every change of the section."""
+    rng = random.Random(16)
+    sections, keys = ("components", "env", "metrics"), ("a", "B", "c", "d")
+    fields = (None, "config", "config.port", "config.host", "purpose")
+
+    def change() -> Change:
+        kind = rng.choice(list(Kind))
+        old, new = (rng.choice(keys), rng.choice(keys)) if kind is Kind.RENAMED else (None, 1)
+        return Change(rng.choice(sections), kind, rng.choice(keys), rng.choice(fields), old, new,
+                      Severity.INFO, "rule")  # fmt: skip
+
+    touching = []
+    for number in range(40):
+        commit = Commit(f"{number:040x}", (), "Ada", "ada@example.com", "2024-01-01", f"c{number}")
+        side = Side(phase="2", rev=None, path="p.md")
+        changes = tuple(change() for _ in range(rng.randint(0, 4)))
+        touching.append(
+            (Entry(commit, ()), DocumentChange("modified", "2", Comparison(side, side, changes)))
+        )
+    attribution = Attribution(touching)
+    for _ in range(300):
+        wanted = change()
+        assert attribution.commits(wanted) == _naive_attribution(wanted, touching)

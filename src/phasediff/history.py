@@ -1429,27 +1429,38 @@ class Attribution:
     for a change of one field, that field, a field inside it or the entity
     as a whole.  Without such a commit, the commits that changed the same
     section count; without those, none does.  The commits' own changes are
-    indexed by section once, so a release of many changes over a long history
-    looks only at the section each change is in.
+    indexed by section and key once, so each change looks only at the changes
+    of its own entity: linear in the changes, however many share a section.
     """
 
     def __init__(self, touching: Sequence[tuple[Entry, DocumentChange]]) -> None:
-        self.by_section: dict[str, list[tuple[Commit, set[str], str | None]]] = (
+        #: (section, key) -> (position, commit, field) of every own change, oldest first.
+        self.by_key: dict[tuple[str, str], list[tuple[int, Commit, str | None]]] = (
             collections.defaultdict(list)
         )
+        self.by_section: dict[str, list[Commit]] = collections.defaultdict(list)
+        self._section_commits: dict[str, tuple[Commit, ...]] = {}
+        position = 0
         for entry, document in touching:
             for own in document.comparison.changes:
-                self.by_section[own.section].append((entry.commit, _keys(own), own.field))
+                for key in _keys(own):
+                    self.by_key[(own.section, key)].append((position, entry.commit, own.field))
+                self.by_section[own.section].append(entry.commit)
+                position += 1
 
     def commits(self, change: Change) -> tuple[Commit, ...]:
-        owns = self.by_section.get(change.section, [])
-        keys = _keys(change)
-        exact = [
-            commit
-            for commit, own_keys, field in owns
-            if keys & own_keys and _fields_meet(change.field, field)
-        ]
-        return _unique(exact) or _unique(commit for commit, _, _ in owns)
+        exact: dict[int, Commit] = {}
+        for key in _keys(change):
+            for position, commit, own_field in self.by_key.get((change.section, key), ()):
+                if _fields_meet(change.field, own_field):
+                    exact[position] = commit
+        if exact:
+            return _unique(exact[position] for position in sorted(exact))
+        section = self._section_commits.get(change.section)
+        if section is None:
+            section = _unique(self.by_section.get(change.section, ()))
+            self._section_commits[change.section] = section
+        return section
 
 
 def attribute(
