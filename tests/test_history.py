@@ -734,3 +734,23 @@ def test_attribution_by_index_is_the_scan_it_replaces() -> None:
     for _ in range(300):
         wanted = change()
         assert attribution.commits(wanted) == _naive_attribution(wanted, touching)
+
+
+@pytest.mark.parametrize("where", ["work-tree", "mailmap.file"])
+def test_a_mailmap_added_after_a_warm_run_renames_the_cached_authors(
+    logging_repo: GitRepoBuilder, open_project: Any, tmp_path: Path, where: str
+) -> None:
+    before = rendered(open_project(logging_repo), LogFormat.JSON)
+    assert "Bo Berg" in before and "Bo the Builder" not in before
+    line = "Bo the Builder <builder@example.com> Bo Berg <bo@example.com>\n"
+    if where == "work-tree":
+        (logging_repo.root / ".mailmap").write_text(line, encoding="utf-8")
+    else:
+        (tmp_path / "people").write_text(line, encoding="utf-8")
+        logging_repo.git("config", "mailmap.file", str(tmp_path / "people"))
+    expected = fresh(logging_repo, LogFormat.JSON)
+    assert "Bo the Builder" in expected
+    assert rendered(open_project(logging_repo), LogFormat.JSON) == expected
+    assert rendered(open_project(logging_repo), LogFormat.JSON, phases=["2"]) == fresh(
+        logging_repo, LogFormat.JSON, phases=["2"]
+    )

@@ -21,6 +21,8 @@ the index or HEAD, apart from ``git ls-files`` listing which paths are tracked.
 
 from __future__ import annotations
 
+import configparser
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -411,6 +413,39 @@ class Repository:
             # A run resolves once: refs do not move under it, and a SHA names itself.
             self._resolved[rev] = self._resolved[sha] = sha
         return sha
+
+    @functools.cached_property
+    def mailmap_key(self) -> str:
+        """A digest of the mailmap that ``log``'s author names and emails go through.
+
+        git reads ``.mailmap`` at the top of the work tree, the file named by
+        ``mailmap.file`` and the blob named by ``mailmap.blob`` (``HEAD:.mailmap``
+        by default in a bare repository): a walk cached under one mailmap is stale
+        under another.
+        """
+        digest = hashlib.sha256()
+        files = [] if self.is_bare else [self.root / ".mailmap"]
+        blob = "HEAD:.mailmap" if self.is_bare else ""
+        try:
+            reader = self._repo.config_reader()
+            named = str(reader.get_value("mailmap", "file", ""))
+            blob = str(reader.get_value("mailmap", "blob", blob))
+        except (configparser.Error, OSError, ValueError):  # git itself will complain
+            named = ""
+        if named:
+            files.append(Path(named).expanduser())
+        for path in files:
+            try:
+                digest.update(b"file\0" + path.read_bytes() + b"\0")
+            except OSError:
+                digest.update(b"none\0")
+        if blob and not blob.startswith("-") and "\n" not in blob:
+            try:
+                sha = self._run("rev-parse", "--verify", "--quiet", f"{blob}^{{blob}}").strip()
+            except RepositoryError:
+                sha = b"none"
+            digest.update(b"blob\0" + sha)
+        return digest.hexdigest()[:16]
 
     def _has_any_commit(self) -> bool:
         return bool(self._run("rev-list", "--max-count=1", "--all").strip())

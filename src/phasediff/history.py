@@ -1126,6 +1126,7 @@ def _entry_digest(walk: _Walk, wanted: set[str], renderer: EntryRenderer) -> str
         "exclude": walk.config.exclude,
         "phases": sorted(wanted),
         "renderer": renderer.key,
+        "mailmap": walk.repo.mailmap_key,  # an entry shows the mailmapped author
     }
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -1230,7 +1231,8 @@ def _log(project: Project, since: Revision, until: Revision, first_parent: bool)
     if not first_parent or not cache.enabled:
         whole = read_whole()
         return _Log([entry.sha for entry in whole], whole, [], read_whole)
-    slot = hashlib.sha256(json.dumps([specs, since.sha]).encode()).hexdigest()[:16]
+    mailmap = repo.mailmap_key  # the records hold mailmapped names
+    slot = hashlib.sha256(json.dumps([specs, since.sha, mailmap]).encode()).hexdigest()[:16]
     cached = cache.log(slot)
 
     def read_again() -> list[LogEntry]:
