@@ -15,6 +15,7 @@ import pickle
 import re
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -621,3 +622,40 @@ def test_a_stored_walk_with_a_junk_run_is_read_from_git_and_kept_again(
     values = [value for (value,) in connection.execute("SELECT value FROM logs")]
     connection.close()
     assert values and all(not value.endswith(b"\n[[1]]") for value in values)
+
+
+def _hold_write_lock(path: str, seconds: float, ready: Any) -> None:
+    """Another run writing its results: the write lock, held for ``seconds``."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    connection.execute("BEGIN IMMEDIATE")
+    connection.execute("INSERT OR REPLACE INTO meta (name, value) VALUES ('holder', 'x')")
+    ready.set()
+    time.sleep(seconds)
+    connection.execute("COMMIT")
+    connection.close()
+
+
+def test_a_run_opens_at_once_and_waits_to_write_while_another_writes(tmp_path: Path) -> None:
+    """Two concurrent runs: opening does not wait for the other's write lock, and the results
+    are written once it is released, however long that takes (within reason): not skipped
+    with "database is locked" after one busy timeout."""
+    path = tmp_path / FILE_NAME
+    with Cache(path) as cache:
+        cache.put_pair("old", 1)
+    ready = multiprocessing.Event()
+    holder = multiprocessing.Process(target=_hold_write_lock, args=(str(path), 6.0, ready))
+    holder.start()
+    try:
+        assert ready.wait(30)
+        start = time.monotonic()
+        cache = Cache(path)
+        assert cache.enabled and time.monotonic() - start < 1.0
+        assert cache.pairs(["old"], int) == {"old": 1}  # reading waits for nobody
+        cache.put_pair("new", 2)
+        cache.close()
+        assert cache.warnings == []
+    finally:
+        holder.join(30)
+    assert holder.exitcode == 0
+    with Cache(path) as cache:
+        assert cache.pairs(["old", "new"], int) == {"old": 1, "new": 2}

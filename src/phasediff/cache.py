@@ -53,7 +53,8 @@ import functools
 import hashlib
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -67,7 +68,11 @@ SCHEMA = 3
 """Bump when the tables or the shape of a stored value change."""
 
 FILE_NAME = "cache.sqlite3"
-BUSY_TIMEOUT_MS = 5000
+#: How long one attempt waits for a lock; locked attempts are retried (``_retry``) for up
+#: to ``OPEN_PATIENCE_S`` when opening and ``WRITE_PATIENCE_S`` when writing the results.
+BUSY_TIMEOUT_MS = 200
+OPEN_PATIENCE_S = 3.0
+WRITE_PATIENCE_S = 30.0
 _BATCH = 500  # keys per SELECT ... IN (...): below SQLite's oldest variable limit (999)
 _TABLES = ("phases", "pairs", "documents", "chunks", "logs", "entries")
 
@@ -235,13 +240,18 @@ class Cache:
         if not rows or self._connection is None:
             return
         prefix = self.fingerprint + ":"
+        connection = self._connection
+
+        def write() -> None:
+            for table, items in rows.items():
+                connection.executemany(
+                    f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)",
+                    ((prefix + key, value) for key, value in items.items()),
+                )
+
         try:
-            with self._connection:
-                for table, items in rows.items():
-                    self._connection.executemany(
-                        f"INSERT OR REPLACE INTO {table} (key, value) VALUES (?, ?)",
-                        ((prefix + key, value) for key, value in items.items()),
-                    )
+            # Another run writing its results holds the lock: wait for it, in short tries.
+            _retry(lambda: _transaction(connection, write), WRITE_PATIENCE_S)
         except sqlite3.OperationalError as exc:
             # Locked past the timeout, disk full, read-only: this run's results are not kept.
             self._warn(f"not updated ({_reason(exc)})")
@@ -291,42 +301,60 @@ class Cache:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            connection.execute("PRAGMA journal_mode = WAL")
+            _retry(lambda: connection.execute("PRAGMA journal_mode = WAL"), OPEN_PATIENCE_S)
             connection.execute("PRAGMA synchronous = NORMAL")
-            connection.isolation_level = "DEFERRED"  # ``with connection`` opens a transaction
-            with connection:
-                connection.execute(
-                    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-                )
-                for table in _TABLES:
-                    connection.execute(
-                        f"CREATE TABLE IF NOT EXISTS {table} "
-                        "(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
-                    )
-                meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
-                if meta.get("schema") not in (None, str(SCHEMA)):
-                    raise sqlite3.DatabaseError(f"cache schema {meta.get('schema')}")
-                if meta and meta.get("format") != FORMAT:
-                    raise sqlite3.DatabaseError(f"cache format {meta.get('format')}")
-                if meta.get("fingerprint") != self.fingerprint:
-                    # Another version of phasediff wrote it: its entries can never be read.
-                    for table in _TABLES:
-                        connection.execute(
-                            f"DELETE FROM {table} WHERE substr(key, 1, 17) != ?",
-                            (self.fingerprint + ":",),
-                        )
-                    connection.executemany(
-                        "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
-                        (
-                            ("schema", str(SCHEMA)),
-                            ("format", FORMAT),
-                            ("fingerprint", self.fingerprint),
-                        ),
-                    )
+            if not self._ready(connection):  # reading needs no lock; preparing does
+                _retry(lambda: self._prepare(connection), OPEN_PATIENCE_S)
         except sqlite3.Error:
             connection.close()
             raise
         return connection
+
+    def _ready(self, connection: sqlite3.Connection) -> bool:
+        """Whether the tables exist and hold this code's values (nothing to write first)."""
+        try:
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+            if not {"meta", *_TABLES} <= names:
+                return False
+            meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+        except sqlite3.OperationalError as exc:
+            if _busy(exc):
+                return False  # ``_prepare`` waits for the lock
+            raise
+        _check_meta(meta)
+        return meta.get("fingerprint") == self.fingerprint
+
+    def _prepare(self, connection: sqlite3.Connection) -> None:
+        """Create the tables; drop the values of any other code (one write transaction)."""
+
+        def prepare() -> None:
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            for table in _TABLES:
+                connection.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table} "
+                    "(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID"
+                )
+            meta = dict(connection.execute("SELECT name, value FROM meta").fetchall())
+            _check_meta(meta)
+            if meta.get("fingerprint") != self.fingerprint:
+                # Another version of phasediff wrote it: its entries can never be read.
+                for table in _TABLES:
+                    connection.execute(
+                        f"DELETE FROM {table} WHERE substr(key, 1, 17) != ?",
+                        (self.fingerprint + ":",),
+                    )
+                connection.executemany(
+                    "INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)",
+                    (
+                        ("schema", str(SCHEMA)),
+                        ("format", FORMAT),
+                        ("fingerprint", self.fingerprint),
+                    ),
+                )
+
+        _transaction(connection, prepare)
 
     def _put(self, table: str, key: str, value: bytes) -> None:
         if self._connection is not None:
@@ -388,6 +416,48 @@ def encode(value: Any) -> bytes | None:
         return encoder(type(value))(value)
     except EncodeError:
         return None
+
+
+def _check_meta(meta: dict[str, str]) -> None:
+    """A database of another schema or format is rebuilt (``DatabaseError``), not read."""
+    if meta.get("schema") not in (None, str(SCHEMA)):
+        raise sqlite3.DatabaseError(f"cache schema {meta.get('schema')}")
+    if meta and meta.get("format") != FORMAT:
+        raise sqlite3.DatabaseError(f"cache format {meta.get('format')}")
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
+def _transaction(connection: sqlite3.Connection, body: Callable[[], None]) -> None:
+    """``body`` in one write transaction, the write lock taken up front (``BEGIN
+    IMMEDIATE``): a transaction that reads first and writes later could only fail
+    when another run wrote in between, never wait for it."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        body()
+        connection.execute("COMMIT")
+    except BaseException:
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+        raise
+
+
+def _retry(action: Callable[[], object], patience: float) -> None:
+    """``action``, tried again while the database is locked, for up to ``patience`` s."""
+    deadline = time.monotonic() + patience
+    delay = 0.01
+    while True:
+        try:
+            action()
+            return
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() + delay > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.25)
 
 
 def _reason(exc: sqlite3.Error) -> str:
