@@ -29,6 +29,7 @@ from tests.support.hostile_server import (
     Script,
     declared_huge,
     endless_chunks,
+    headers,
     slow_pages,
     stall,
     trickle,
@@ -433,6 +434,20 @@ def test_a_declared_huge_answer_is_refused_before_reading(
     message, took = timed_failure(GitHub(server.url, TOKEN), comments)
     assert message.endswith(f"{server.url} answered with more than 32 MiB; giving up.")
     assert took < 3.0  # the client does not wait for 400 MB it will not read
+
+
+def test_an_answer_that_does_not_decode_is_one_line(
+    hostile: Callable[[Script], HostileServer],
+) -> None:
+    def script() -> Iterator[tuple[bytes, float]]:
+        yield headers("Content-Encoding: gzip", "Content-Length: 10") + b"not gzip!!", 0.0
+
+    server = hostile(script)
+    message, _ = timed_failure(GitHub(server.url, TOKEN), comments)  # before: internal error
+    assert message == (
+        f"Could not list the comments of {REPOSITORY}#{NUMBER}: {server.url} sent an answer "
+        "that does not decode."
+    )
 
 
 def test_an_answer_within_the_cap_and_deadline_is_read_whole(

@@ -447,6 +447,10 @@ class GitHub:
                         f"Could not {what}: cannot reach {self.api_url} "
                         f"({type(exc).__name__}). Check the network and --api-url."
                     ) from exc
+            except httpx.DecodingError as exc:  # e.g. a body that says gzip and is not
+                raise GitHubError(
+                    f"Could not {what}: {self.api_url} sent an answer that does not decode."
+                ) from exc
             else:
                 if answer.is_success:
                     return answer
