@@ -374,3 +374,48 @@ def test_log_json_records_the_renumbering(moving_repo: GitRepoBuilder) -> None:
         if change["rule"] == "phase-renumbered"
     ]
     assert renumbered == [("4", "5"), ("3", "4"), ("2", "3")]
+
+
+def test_changelog_follows_a_document_into_another_phase(
+    moving_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    first = moving_repo.rev_parse("HEAD~5")  # "design added", as phase 2
+    result = _same_cached_and_not(
+        moving_repo.root, tmp_path / "cache", "changelog", "--from", first, "--to", "HEAD"
+    )
+    assert "1 phase changed" in result.stdout
+    assert "Phases added" not in result.stdout and "Phases removed" not in result.stdout
+    assert "### Phase 5" in result.stdout
+    assert result.stdout.count("Phase 2 document is now phase 5") == 1
+    # The content changes made on the way, each with the commit that made it.
+    assert "guests need no account" in result.stdout
+    assert "tenants are isolated per shop" in result.stdout
+
+
+def test_one_phase_across_revisions_follows_its_document(moving_repo: GitRepoBuilder) -> None:
+    first = moving_repo.rev_parse("HEAD~5")
+    result = invoke(moving_repo.root, "5", "--from", first, "--to", "HEAD")
+    assert result.exit_code == 0, explain(result)
+    assert "phase 2 (docs/phase-2/ARCHITECTURE.md" in result.stdout
+    assert "Phase 2 document is now phase 5" in result.stdout
+    assert "guests need no account" in result.stdout
+
+
+def test_one_phase_added_in_the_range_reads_as_added(moving_repo: GitRepoBuilder) -> None:
+    moving_repo.write("docs/phase-6/ARCHITECTURE.md", _moving_doc("Payments", "cards only"))
+    moving_repo.commit("phase 6")
+    result = invoke(moving_repo.root, "6", "--from", "HEAD~1", "--to", "HEAD")
+    assert result.exit_code == 0, explain(result)
+    assert result.stdout.startswith("phasediff: phase 6 (HEAD~1) -> phase 6")
+    assert "Section Rules added" in result.stdout
+
+
+def test_one_phase_without_a_base_says_where_it_has_one(moving_repo: GitRepoBuilder) -> None:
+    # Phase 4's document moved on to phase 5 at HEAD: from HEAD there is nothing to compare.
+    result = invoke(moving_repo.root, "4", "--from", "HEAD", "--to", "HEAD~1")
+    assert result.exit_code == 3, explain(result)
+    nearest = moving_repo.rev_parse("HEAD~1")[:7]
+    assert result.stderr == (
+        "Error: Phase 4 has no document at HEAD, and no commit up to HEAD~1 added it; the "
+        f"nearest revision where it has one is {nearest}: compare from there (--from {nearest}).\n"
+    )

@@ -123,6 +123,9 @@ class DocumentChange:
     #: The commit whose version of the document could not be read, when the base is
     #: the last readable version before it (or nothing, when none is).
     skipped_base: str | None = None
+    #: Where the document is at the end of the walk (through later moves): which
+    #: document, whatever its phase then.
+    end_path: str | None = None
 
     @property
     def semantic(self) -> bool:
@@ -250,6 +253,47 @@ def resolve_range(repo: Repository, since: str | None, until: str) -> tuple[Revi
             f"'{since}' and '{until}'. {SHALLOW_HINT}."
         )
     return Revision(since, since_sha), Revision(until, until_sha)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a document at the end of a range was at its start.
+
+    ``path`` is its path at the start (through renames, whatever its phase);
+    None when a commit of the range ``added`` it.  ``first`` is the oldest
+    commit of the range that changed it, if any.
+    """
+
+    path: str | None
+    added: str | None
+    first: str | None
+
+
+def trace_back(
+    repo: Repository, config: Config, paths: Iterable[str], since_sha: str, until_sha: str
+) -> dict[str, Origin]:
+    """Where each document at ``paths`` in ``until_sha`` was in ``since_sha``: one ``git log``,
+    read newest first, each rename moving a path back to where it came from."""
+    current = {path: path for path in paths}
+    added: dict[str, str] = {}
+    first: dict[str, str] = {}
+    for entry in repo.log(pathspecs(config), since_sha, until_sha):
+        for start, path in current.items():
+            if start in added:
+                continue
+            for change in entry.changes:
+                if change.new_path != path:
+                    continue
+                first[start] = entry.sha
+                if change.status == "A":
+                    added[start] = entry.sha
+                elif change.status == "R" and change.old_path:
+                    current[start] = change.old_path
+                break
+    return {
+        start: Origin(None if start in added else path, added.get(start), first.get(start))
+        for start, path in current.items()
+    }
 
 
 def follow_path(
@@ -483,6 +527,13 @@ class _Walk:
         phase = self.fields.get(blob) or phase_from_path(path)
         return None if phase is None else phase_key(phase)
 
+    def final_path(self, pair: _Pair) -> str | None:
+        """Where the document of ``pair`` is at the end of the walk (its latest version)."""
+        lineage = self.lineages.of.get((pair.head_rev, pair.index))
+        if lineage is None or not self.lineages.versions[lineage]:
+            return None
+        return self.lineages.versions[lineage][-1][1]
+
     def bridge(self, pair: _Pair) -> _Pair | None:
         """``pair`` with its unreadable base replaced by the last readable version before it.
 
@@ -635,6 +686,7 @@ class _Walk:
             self.comparison(pair, stored),
             stored.introduced,
             pair.skipped_base,
+            self.final_path(pair),
         )
 
     def comparison(self, pair: _Pair, stored: _Stored) -> Comparison:
@@ -1379,15 +1431,17 @@ def build_changelog(
     head_refs = _refs_by_phase(project, until)
     chronological = list(reversed(history.entries))
     by_phase: dict[str, list[tuple[Entry, DocumentChange]]] = collections.defaultdict(list)
+    by_end: dict[str, list[tuple[Entry, DocumentChange]]] = collections.defaultdict(list)
     for entry in chronological:
         for document in entry.documents:
             # A document counts for its phase, and for the phase it was before a move.
             base_phase = document.comparison.base.phase or ""
             for key in dict.fromkeys((phase_key(document.phase), phase_key(base_phase))):
                 by_phase[key].append((entry, document))
+            if document.end_path is not None:
+                by_end[document.end_path].append((entry, document))
     releases: list[PhaseRelease] = []
-    for key in sorted(base_refs.keys() | head_refs.keys(), key=_phase_order(base_refs, head_refs)):
-        base_ref, head_ref = base_refs.get(key), head_refs.get(key)
+    for base_ref, head_ref in _release_pairs(project, base_refs, head_refs, history):
         phase = (head_ref or base_ref or _never()).phase
         base_doc = project.load(base_ref)[1] if base_ref else PhaseDocument()
         head_doc = project.load(head_ref)[1] if head_ref else PhaseDocument()
@@ -1398,7 +1452,12 @@ def build_changelog(
             _ref_side(head_ref, until, phase),
             project.options,
         )
-        touching = by_phase.get(key, [])
+        if base_ref is not None and head_ref is not None:
+            comparison = _with_renumbering(comparison, base_ref, head_ref, project.options)
+        if head_ref is not None and base_ref is not None and head_ref.path in by_end:
+            touching = by_end[head_ref.path]  # the document, whatever phase it had
+        else:
+            touching = by_phase.get(phase_key(phase), [])
         attribution = Attribution(touching)
         status = "added" if base_ref is None else "removed" if head_ref is None else "changed"
         if status == "changed" and not comparison.changes:
@@ -1508,14 +1567,58 @@ def _refs_by_phase(project: Project, rev: str) -> dict[str, DocumentRef]:
     return found
 
 
-def _phase_order(
-    base: dict[str, DocumentRef], head: dict[str, DocumentRef]
-) -> Callable[[str], tuple[Any, ...]]:
-    def order(key: str) -> tuple[Any, ...]:
-        ref = head.get(key) or base.get(key)
-        return phase_sort_key(ref.phase if ref else key)
+def _release_pairs(
+    project: Project,
+    base_refs: dict[str, DocumentRef],
+    head_refs: dict[str, DocumentRef],
+    history: History,
+) -> list[tuple[DocumentRef | None, DocumentRef | None]]:
+    """Each document at the range's end with what it was at the start, in phase order.
 
-    return order
+    A document is followed back through its moves, so one that moved to another
+    phase's directory is that phase's document renumbered, not one phase added
+    and another removed.  What no move links pairs by phase id; the rest was
+    added or removed.
+    """
+    assert history.since.sha is not None and history.until.sha is not None
+    base_by_path = {ref.path: key for key, ref in base_refs.items()}
+    origins = trace_back(
+        project.repo,
+        project.config,
+        [ref.path for ref in head_refs.values()],
+        history.since.sha,
+        history.until.sha,
+    )
+    pairs: dict[str, str | None] = {}  # head key -> base key
+    for key, ref in head_refs.items():
+        origin = origins[ref.path]
+        base_key = base_by_path.get(origin.path) if origin.path is not None else None
+        if base_key is not None and base_key not in pairs.values():
+            pairs[key] = base_key
+    paired = set(pairs.values())
+    for key in head_refs:
+        if key not in pairs and key in base_refs and key not in paired:
+            pairs[key] = key
+            paired.add(key)
+    found: list[tuple[DocumentRef | None, DocumentRef | None]] = [
+        (base_refs[base] if base is not None else None, head_refs[head])
+        for head, base in pairs.items()
+    ]
+    found += [(None, head_refs[key]) for key in head_refs if key not in pairs]
+    found += [(base_refs[key], None) for key in base_refs if key not in paired]
+    return sorted(found, key=lambda pair: phase_sort_key((pair[1] or pair[0] or _never()).phase))
+
+
+def _with_renumbering(
+    comparison: Comparison, base: DocumentRef, head: DocumentRef, options: DiffOptions
+) -> Comparison:
+    """``comparison`` saying first that the document moved to another phase, when it did."""
+    if any(change.rule == "phase-renumbered" for change in comparison.changes):
+        return comparison  # its **Phase:** field said so already
+    renumbered = phase_renumbered(base.phase, head.phase, options, head.path)
+    return (
+        replace(comparison, changes=renumbered + comparison.changes) if renumbered else comparison
+    )
 
 
 def _ref_side(ref: DocumentRef | None, rev: str, phase: str) -> Side:
@@ -1539,6 +1642,35 @@ def _never() -> DocumentRef:
 
 
 # -- one phase at two revisions --------------------------------------------------------
+
+
+def find_origin(
+    project: Project, ref: DocumentRef, rev: str, head_rev: str | None
+) -> DocumentRef | None:
+    """What the document ``ref`` (at ``head_rev``, None: the working tree) was at ``rev``.
+
+    Followed back through its moves whatever its phase there; None when a
+    commit between the two added it (it is then compared with nothing, as
+    added).  When it has no document at ``rev`` and was not added since, that
+    is an error naming the nearest revision where it has one.
+    """
+    repo = project.repo
+    since = repo.resolve(rev)
+    until = repo.resolve(head_rev or "HEAD")
+    origin = trace_back(repo, project.config, [ref.path], since, until)[ref.path]
+    if origin.added is not None:
+        return None
+    for found in project.refs(rev):
+        if found.path == origin.path:
+            return found
+    if follow_path(repo, project.config, ref.path, until, since) is None:
+        return None  # a range read backwards: deleted on the way is added, read back
+    nearest = origin.first or until
+    raise DocumentError(
+        f"Phase {ref.phase} has no document at {rev}, and no commit up to "
+        f"{head_rev or 'HEAD'} added it; the nearest revision where it has one is "
+        f"{nearest[:SHORT_SHA]}: compare from there (--from {nearest[:SHORT_SHA]})."
+    )
 
 
 def find_or_follow(
@@ -1566,9 +1698,15 @@ def find_or_follow(
     except PhasediffError:
         return None
     if path is None:
-        return None
+        return None  # deleted on the way: compared with nothing, as removed
     if rev is None and not (repo.root / path).is_file():
         return None
+    if rev is not None and path not in repo.list_files(rev):
+        raise DocumentError(
+            f"Phase {other.phase} has no document at {rev}, and no commit from {other_rev} "
+            f"to {rev} deleted it; `phasediff log {other.phase}` lists the commits where it "
+            "has one."
+        )
     return DocumentRef(phase=other.phase, path=path, rev=rev, blob=None)
 
 

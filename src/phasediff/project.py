@@ -14,7 +14,7 @@ from pathlib import Path
 from phasediff.cache import FILE_NAME, Cache, ChunkStore, default_cache_dir
 from phasediff.changes import Comparison, Side
 from phasediff.config import Config, load_config
-from phasediff.diff import DiffOptions, diff_documents, diff_phases
+from phasediff.diff import DiffOptions, diff_documents, diff_phases, phase_renumbered
 from phasediff.documents import (
     DocumentRef,
     discover,
@@ -26,7 +26,7 @@ from phasediff.documents import (
 from phasediff.effective import Effective, effective_architectures
 from phasediff.errors import DocumentError, UsageError
 from phasediff.gitrepo import Repository, blob_sha
-from phasediff.history import find_or_follow
+from phasediff.history import find_or_follow, find_origin
 from phasediff.model import PhaseDocument
 from phasediff.parse import parse_document, parse_document_cached
 from phasediff.rules import resolve_severities
@@ -226,9 +226,17 @@ class Project:
         if base_ref is None and head_ref is None:
             self.find(phase, head_rev)  # says where it was looked for and which phases exist
             self.find(phase, base_rev)
+        if base_ref is None and head_ref is not None and base_rev is not None:
+            # Another phase's document then, moved here since; or added since; else an error.
+            base_ref = find_origin(self, head_ref, base_rev, head_rev)
         base_side, base_doc = self._load_side(base_ref, phase, base_rev)
         head_side, head_doc = self._load_side(head_ref, phase, head_rev)
-        return diff_documents(base_doc, head_doc, base_side, head_side, self.options)
+        comparison = diff_documents(base_doc, head_doc, base_side, head_side, self.options)
+        if base_ref is not None and head_ref is not None:
+            renumbered = phase_renumbered(base_ref.phase, head_ref.phase, self.options, None)
+            if renumbered and not any(c.rule == "phase-renumbered" for c in comparison.changes):
+                comparison = replace(comparison, changes=renumbered + comparison.changes)
+        return comparison
 
     def _load_side(
         self, ref: DocumentRef | None, phase: str, rev: str | None
