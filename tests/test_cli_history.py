@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -419,3 +420,69 @@ def test_one_phase_without_a_base_says_where_it_has_one(moving_repo: GitRepoBuil
         "Error: Phase 4 has no document at HEAD, and no commit up to HEAD~1 added it; the "
         f"nearest revision where it has one is {nearest}: compare from there (--from {nearest}).\n"
     )
+
+
+# -- deleted documents -------------------------------------------------------------------
+
+
+@pytest.fixture
+def deleted_repo(git_repo: GitRepoBuilder) -> GitRepoBuilder:
+    """Two phase documents, then one commit that deletes both (and a later unrelated one)."""
+    git_repo.write(
+        "docs/phase-1/ARCHITECTURE.md",
+        "# Phase 1\n\n**Phase:** 1\n\n## Component Details\n\n### Component 1: Api\n\n"
+        "**Purpose:** answers\n\n### Component 2: Queue\n\n**Purpose:** buffers\n",
+    )
+    git_repo.write("docs/phase-2/ARCHITECTURE.md", _moving_doc("Design", "one rule", "another"))
+    git_repo.commit("documents")
+    git_repo.rm("docs")
+    git_repo.commit("move the design elsewhere")
+    git_repo.write("README.md", "the design lives in the wiki now\n")
+    git_repo.commit("readme")
+    return git_repo
+
+
+def test_no_documents_at_head_names_the_commit_that_deleted_them(
+    deleted_repo: GitRepoBuilder,
+) -> None:
+    deleter = deleted_repo.rev_parse("HEAD~1")[:7]
+    expected = (
+        f'Error: No phase documents in the working tree: commit {deleter} ("move the design '
+        'elsewhere") deleted them (docs/phase-1/ARCHITECTURE.md and 1 more). '
+        f"`--rev {deleter}^` reads them as they were.\n"
+    )
+    for args in (("2", "1"), ("phases",), ("check",)):
+        result = invoke(deleted_repo.root, *args)
+        assert result.exit_code == 3, explain(result)
+        assert result.stderr == expected
+    at_rev = invoke(deleted_repo.root, "1", "2", "--rev", "HEAD")
+    assert at_rev.stderr == expected.replace("in the working tree", "at HEAD")
+    readable = invoke(deleted_repo.root, "phases", "--rev", f"{deleter}^")
+    assert readable.exit_code == 0, explain(readable)
+
+
+def test_documents_deleted_but_not_committed_point_at_head(git_repo: GitRepoBuilder) -> None:
+    git_repo.write("docs/phase-1/ARCHITECTURE.md", _moving_doc("Design", "one rule"))
+    git_repo.commit("documents")
+    (git_repo.root / "docs" / "phase-1" / "ARCHITECTURE.md").unlink()
+    result = invoke(git_repo.root, "phases")
+    assert result.exit_code == 3, explain(result)
+    assert "deleted but not committed" in result.stderr and "--rev HEAD" in result.stderr
+
+
+def test_log_says_a_deleted_document_in_one_line(
+    deleted_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    result = _same_cached_and_not(deleted_repo.root, tmp_path / "cache", "log", "-n", "1")
+    lines = result.stdout.splitlines()
+    # One line per deleted document, however much it held.
+    assert lines[2].startswith("  phase 1  docs/phase-1/ARCHITECTURE.md deleted: 2 components")
+    assert re.fullmatch(r"  phase 2  docs/phase-2/ARCHITECTURE.md deleted: \d+ entries", lines[3])
+    assert lines[4] == ""
+    data = json.loads(invoke(deleted_repo.root, "log", "-n", "1", "--format", "json").stdout)
+    removed = {
+        change["key"]
+        for document in data["entries"][0]["documents"]
+        for change in document["changes"]
+    }
+    assert {"Api", "Queue"} <= removed

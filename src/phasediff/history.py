@@ -1641,6 +1641,24 @@ def _never() -> DocumentRef:
     raise AssertionError("a phase key comes from a ref")
 
 
+# -- where the documents went ------------------------------------------------------------
+
+
+def find_deletion(project: Project, rev: str | None) -> tuple[Commit, list[str]] | None:
+    """The commit that deleted the phase documents that ``rev`` (None: HEAD) lacks, and
+    the paths it deleted; None when no commit before it deleted any."""
+    config = project.config
+    for entry in project.repo.log(pathspecs(config), None, rev or "HEAD"):
+        deleted = [
+            change.old_path
+            for change in entry.changes
+            if change.status == "D" and change.old_path and is_candidate(change.old_path, config)
+        ]
+        if deleted:
+            return _commit(entry), deleted
+    return None
+
+
 # -- one phase at two revisions --------------------------------------------------------
 
 

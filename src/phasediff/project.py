@@ -24,12 +24,15 @@ from phasediff.documents import (
     read_document,
 )
 from phasediff.effective import Effective, effective_architectures
-from phasediff.errors import DocumentError, UsageError
+from phasediff.errors import DocumentError, UnknownPhaseError, UsageError
 from phasediff.gitrepo import Repository, blob_sha
-from phasediff.history import find_or_follow, find_origin
+from phasediff.history import find_deletion, find_or_follow, find_origin
 from phasediff.model import PhaseDocument
 from phasediff.parse import parse_document, parse_document_cached
 from phasediff.rules import resolve_severities
+
+#: Characters of a commit subject quoted in an error message.
+SUBJECT_LIMIT = 60
 
 _PHASE_SPEC = re.compile(r"^(?P<phase>[\w.\-]+)(?:@(?P<rev>.+))?$")
 
@@ -117,7 +120,37 @@ class Project:
         return self._refs[rev]
 
     def find(self, phase: str, rev: str | None) -> DocumentRef:
-        return find_phase(self.refs(rev), phase, rev)
+        refs = self.refs(rev)
+        if not refs:
+            raise self.no_documents(rev)
+        return find_phase(refs, phase, rev)
+
+    def no_documents(self, rev: str | None) -> UnknownPhaseError:
+        """The error for a revision without phase documents: who deleted them, if a commit did.
+
+        A working tree whose documents are deleted but not committed is pointed
+        at HEAD; a revision whose documents a commit deleted, at that commit's
+        parent, where ``--rev`` reads them.
+        """
+        where = "in the working tree" if rev is None else f"at {rev}"
+        if rev is None and self.refs("HEAD"):
+            return UnknownPhaseError(
+                f"No phase documents {where}: they are deleted but not committed. "
+                "`--rev HEAD` reads them as last committed."
+            )
+        deletion = find_deletion(self, rev)
+        if deletion is not None:
+            commit, paths = deletion
+            what = paths[0] if len(paths) == 1 else f"{paths[0]} and {len(paths) - 1} more"
+            return UnknownPhaseError(
+                f"No phase documents {where}: commit {commit.short} "
+                f'("{_elide(commit.subject)}") '
+                f"deleted them ({what}). `--rev {commit.short}^` reads them as they were."
+            )
+        return UnknownPhaseError(
+            f"No phase documents found {where} (looked for docs/phase-N/ARCHITECTURE.md and "
+            "similar). Set globs in [tool.phasediff] if yours live elsewhere."
+        )
 
     def parse_text(self, text: str, blob: str) -> PhaseDocument:
         if blob not in self._parsed:
@@ -245,3 +278,7 @@ class Project:
             return Side(phase=phase, rev=rev, path=None, blob=None), PhaseDocument()
         ref, doc = self.load(ref)
         return Side(phase=ref.phase, rev=rev, path=ref.path, blob=ref.blob), doc
+
+
+def _elide(subject: str) -> str:
+    return subject if len(subject) <= SUBJECT_LIMIT else subject[: SUBJECT_LIMIT - 1] + "…"

@@ -18,7 +18,7 @@ from phasediff.cli.common import (
     write_step_summary,
 )
 from phasediff.documents import phase_from_path
-from phasediff.errors import EXIT_FINDINGS, EXIT_OK, DocumentError
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK
 from phasediff.project import Project
 from phasediff.render.check import CheckFormat, render_check, render_rules, render_step_summary
 
@@ -78,11 +78,7 @@ def check_command(
     project = Project.open(repo_path)
     refs = [ref for ref in project.refs(rev) if not is_template_path(ref.path)]
     if not refs:
-        where = "in the working tree" if rev is None else f"at {rev}"
-        raise DocumentError(
-            f"No phase documents found {where} (looked for docs/phase-N/ARCHITECTURE.md and "
-            "similar). Set globs in [tool.phasediff] if yours live elsewhere."
-        )
+        raise project.no_documents(rev)
     for phase in phases:
         project.find(phase, rev)  # an unknown phase is an error, not an empty report
     documents = []

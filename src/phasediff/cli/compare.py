@@ -26,7 +26,7 @@ from phasediff.cli.common import (
     write_stdout,
     write_step_summary,
 )
-from phasediff.errors import EXIT_OK, PhasediffError
+from phasediff.errors import EXIT_OK
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
 from phasediff.render.show import show_json, show_text
@@ -137,11 +137,7 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
     project = Project.open(repo_path)
     refs = project.refs(rev)
     if not refs:
-        where = "in the working tree" if rev is None else f"at {rev}"
-        raise PhasediffError(
-            f"No phase documents found {where} (looked for docs/phase-N/ARCHITECTURE.md and "
-            "similar). Set globs in [tool.phasediff] if yours live elsewhere."
-        )
+        raise project.no_documents(rev)
     rows = []
     for ref in refs:
         _, doc = project.load(ref)

@@ -192,6 +192,19 @@ def document_label(document: DocumentChange) -> str:
     return label
 
 
+def deletion_line(document: DocumentChange) -> str:
+    """``phase 4  docs/…/phase-4.md deleted: 23 components, 41 entries``: one line for
+    what a deleted document held (the JSON keeps every record)."""
+    base = document.comparison.base
+    changes = document.comparison.changes
+    components = sum(1 for c in changes if c.section == "components" and c.field is None)
+    entries = len(changes) - components
+    held = [plural(components, "component")] if components else []
+    held += [plural(entries, "entry", "entries")] if entries else []
+    what = f": {', '.join(held)}" if held else ""
+    return f"phase {document.phase}  {base.path or ''} deleted{what}"
+
+
 def bridged_note(document: DocumentChange) -> str | None:
     """What a comparison over an unreadable version compares instead, or None."""
     if document.skipped_base is None:
@@ -212,6 +225,9 @@ def _text_entry(entry: Entry, color: bool) -> list[str]:
     header = f"commit {commit.short}  {commit.date[:10]}  {terminal_safe(commit.author)}"
     lines = [paint(header, YELLOW, color), f"    {terminal_safe(commit.subject)}"]
     for document in entry.documents:
+        if document.status == "deleted":
+            lines.append("  " + paint(terminal_safe(deletion_line(document)), BOLD, color))
+            continue
         lines.append("  " + paint(terminal_safe(document_label(document)), BOLD, color))
         bridged = bridged_note(document)
         if bridged:
@@ -258,6 +274,9 @@ def _markdown_entry(entry: Entry) -> list[str]:
     lines = [f"### {code(commit.short)} {escape(commit.subject)}"]
     lines.extend(["", f"{escape(commit.author)} · {commit.date[:10]}", ""])
     for document in entry.documents:
+        if document.status == "deleted":
+            lines.extend([escape(deletion_line(document)), ""])
+            continue
         lines.extend([_markdown_label(document), ""])
         bridged = bridged_note(document)
         if bridged:
