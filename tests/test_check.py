@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,10 @@ def _run_case(case: Path, name: str) -> CheckReport:
         previous_text = previous.read_text(encoding="utf-8")
         previous_phase = parse_document(previous_text).overview.phase or "0"
         documents.append(_document(previous_phase, previous_text))
-    documents.append(_document(phase, text, settings_.get("path")))
+    current = _document(phase, text, settings_.get("path"))
+    if "files" in settings_:
+        current = replace(current, files=frozenset(settings_["files"]))
+    documents.append(current)
     return check_phases(documents, config, selected=[phase])
 
 
@@ -171,7 +175,7 @@ def test_a_required_section_found_under_another_heading_is_present() -> None:
         "# Phase 2\n\n## Overview\n\n**Phase:** 2\n\n## Monitoring\n\n"
         "| Metric | Type |\n|---|---|\n| `loki_up` | Gauge |\n"
     )
-    config = Config(required_sections=("metrics", "rollback"))
+    config = Config(required_sections=("metrics", "rollback"), template="TEMPLATE.md")
     findings = lint_document(parse_document(text), "p.md", "2", config)
     assert [(f.rule, f.line) for f in findings] == [("section-missing", 0)]
     assert "'Rollback Plan' (rollback)" in findings[0].message
@@ -503,3 +507,13 @@ def test_rule_list_and_step_summary() -> None:
     summary = render_step_summary(REPORT)
     assert summary.startswith("### phasediff check\n\n2 documents checked: 1 error, 1 warning.\n")
     assert "| warning | `docs/phase-3/ARCHITECTURE.md:12` | `placeholder` |" in summary
+
+
+def test_the_templates_example_link_is_one_only_while_its_target_is_missing() -> None:
+    text = "# Phase 2\n\n## References\n\n- [Troubleshooting](troubleshooting/)\n"
+    doc = parse_document(text)
+    path = "docs/phase-2/ARCHITECTURE.md"
+    missing = lint_document(doc, path, "2", NO_SECTIONS, files=frozenset({path}))
+    assert [f.rule for f in missing] == ["template-example"]
+    there = frozenset({path, "docs/phase-2/troubleshooting/README.md"})
+    assert lint_document(doc, path, "2", NO_SECTIONS, files=there) == []

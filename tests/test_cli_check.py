@@ -45,21 +45,30 @@ def drifted(git_repo: GitRepoBuilder) -> GitRepoBuilder:
     return git_repo
 
 
-def test_the_demo_repository_passes_clean(demo_repo: Path) -> None:
+def test_the_demo_repository_passes_with_its_broken_links_only(demo_repo: Path) -> None:
+    # The demo's References link to pages the demo does not ship: true, and only warnings.
     result = check(demo_repo)
     assert result.exit_code == 0, explain(result)
-    assert result.stdout == "4 documents checked: no problems found.\n"
+    lines = result.stdout.splitlines()
+    assert {line.split(" [")[1].split("]")[0] for line in lines[:-2]} == {"link-broken"}
+    assert lines[-2:] == ["", "4 documents checked: 0 errors, 5 warnings."]
     assert result.stderr == ""
 
 
-def test_the_demo_at_an_old_tag_has_one_real_warning(demo_repo: Path) -> None:
+def test_the_demo_at_an_old_tag_has_real_warnings(demo_repo: Path) -> None:
     result = check(demo_repo, "--rev", "v1.0")
     assert result.exit_code == 0, explain(result)
     assert result.stdout.splitlines() == [
+        "docs/phase-1/ARCHITECTURE.md:465: warning [link-broken] Link 'Alert Rule Conventions' "
+        "points at ../conventions/ALERT-RULES.md, which the repository does not have; correct "
+        "the path, or remove the link.",
+        "docs/phase-2/ARCHITECTURE.md:445: warning [link-broken] Link 'Log Label Conventions' "
+        "points at ../conventions/LOG-LABELS.md, which the repository does not have; correct "
+        "the path, or remove the link.",
         "docs/phase-2/ARCHITECTURE.md:446: warning [template-example] Link 'Troubleshooting' is "
         "the template's example (troubleshooting/); link this project's own page, or remove it.",
         "",
-        "2 documents checked: 0 errors, 1 warning.",
+        "2 documents checked: 0 errors, 3 warnings.",
     ]
 
 
@@ -70,7 +79,8 @@ def test_the_demo_as_json(demo_repo: Path) -> None:
     assert data["schema_version"] == 1
     assert data["rev"] == "v3.0"
     assert [doc["phase"] for doc in data["documents"]] == ["1", "2", "3"]
-    assert data["findings"] == [] and data["notes"] == []
+    assert {finding["rule"] for finding in data["findings"]} == {"link-broken"}
+    assert data["notes"] == []
 
 
 def test_an_error_fails_the_check(drifted: GitRepoBuilder) -> None:
@@ -201,3 +211,28 @@ def test_help_names_the_exit_codes() -> None:
     assert result.exit_code == 0
     assert "[PHASE]..." in result.stdout and "--list-rules" in result.stdout
     assert "1 at least one error" in result.stdout
+
+
+def test_a_house_layout_is_held_only_to_what_holds_everywhere(git_repo: GitRepoBuilder) -> None:
+    git_repo.write("docs/phase-2/ARCHITECTURE.md", _case("link-broken", "bad.md"))
+    git_repo.write("docs/phase-2/SCHEMA.md", "# Schema\n")
+    git_repo.write("docs/STAFF_RULES.md", "# Staff rules\n")
+    git_repo.commit("a house-layout phase document")
+    result = check(git_repo.root)
+    assert result.exit_code == 0, explain(result)
+    # No section-missing, no placeholder for the field named `value` or the type
+    # `[{ sku, quantity, price }]`: only the one link whose target is not there.
+    assert result.stdout.splitlines() == [
+        "docs/phase-2/ARCHITECTURE.md:8: warning [link-broken] Link 'the ordering workflow' "
+        "points at ./ORDERING_WORKFLOW.md, which the repository does not have; correct the "
+        "path, or remove the link.",
+        "",
+        "1 document checked: 0 errors, 1 warning.",
+    ]
+    # A project that names its template holds every document to it.
+    git_repo.write(
+        "pyproject.toml", '[tool.phasediff]\ntemplate = "docs/ARCHITECTURE-TEMPLATE.md"\n'
+    )
+    held = check(git_repo.root)
+    assert held.exit_code == 1, explain(held)
+    assert held.stdout.count("[section-missing]") == 7

@@ -133,7 +133,7 @@ def test_wrong_type_names_file_key_and_value(tmp_path: Path) -> None:
 def test_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
     assert _error(tmp_path, '[tool.phasediff]\nglob = ["x"]\n') == (
         "pyproject.toml: [tool.phasediff] unknown key 'glob'. Did you mean globs? "
-        "Known keys: accept_file, exclude, globs, renames, required_sections, rules."
+        "Known keys: accept_file, exclude, globs, renames, required_sections, rules, template."
     )
 
 
@@ -218,4 +218,14 @@ def test_dotfile_layout_errors(tmp_path: Path) -> None:
     unknown = '[tool.phasediff]\nexclude = []\nsections = ["overview"]\n'
     assert _error(tmp_path, unknown, dotfile=True).startswith(
         ".phasediff.toml: [tool.phasediff] unknown key 'sections'."
+    )
+
+
+def test_the_template_setting_is_a_path_in_the_repository(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.phasediff]\ntemplate = "docs/templates/ARCHITECTURE-TEMPLATE.md"\n', encoding="utf-8"
+    )
+    assert load_config(tmp_path).template == "docs/templates/ARCHITECTURE-TEMPLATE.md"
+    assert "must be a path inside the repository" in _error(
+        tmp_path, '[tool.phasediff]\ntemplate = "../elsewhere.md"\n'
     )

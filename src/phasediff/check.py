@@ -113,7 +113,19 @@ _TABLE: tuple[tuple[str, CheckSeverity, Scope, str], ...] = (
         DOC,
         "The template's example content is left as it was (rows, bullets, snippets, links).",
     ),
-    ("section-missing", ERR, DOC, "A section the project requires (required_sections) is absent."),
+    (
+        "section-missing",
+        ERR,
+        DOC,
+        "A section the project requires (required_sections) is absent from a document that "
+        "follows the template.",
+    ),
+    (
+        "link-broken",
+        WRN,
+        DOC,
+        "A relative link points at a file or directory the repository does not have.",
+    ),
     ("duplicate-component", ERR, DOC, "A component is documented twice; only the first counts."),
     ("duplicate-metric", ERR, DOC, "A metric is listed twice; only the first row counts."),
     ("duplicate-env", ERR, DOC, "An environment variable is listed twice; only the first counts."),
@@ -214,6 +226,9 @@ class CheckedDocument:
     document: PhaseDocument
     #: The phase the path names (``docs/phase-3/...`` -> ``3``), or None.
     path_phase: str | None = None
+    #: Every file of the repository at the document's revision (POSIX, from the root),
+    #: to tell a broken relative link; None when not known (links are then not checked).
+    files: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -350,13 +365,17 @@ _PLACEHOLDER_ANYWHERE = (
     re.compile(r"\bPhase X(?:[-+]1)?(?![\w])"),
 )
 _PLACEHOLDER_WHOLE = (
-    re.compile(r"^\[[^\]]{2,}\]$"),  # [Phase Name], [Name], [Other components]; not [x]
+    # [Phase Name], [Name], [Other components]; not [x], nor a type such as [{ rank, id }]
+    re.compile(r"^\[[^\]{}\[]{2,}\]$"),
     re.compile(r"^X(?:h|%)?$"),  # Phase: X, RTO: Xh
     re.compile(r"^Your Name$", re.IGNORECASE),
 )
 # Cells match these only: a lone "X" is as often a tick, and a YYYY-MM-DD cell may well
 # document a date format.
 _PLACEHOLDER_CELLS = frozenset({"value", "X%", "Xh", "Your Name"})
+# "value" is the template's only in a value column of an environment table: elsewhere
+# it is as likely a real name (a schema field called ``value``).
+_VALUE_CELL = "value"
 _TEMPLATE_STATUS = re.compile(r"in progress\s*/.*complete\s*/.*planned", re.IGNORECASE)
 
 
@@ -457,7 +476,9 @@ def _split_value(text: str) -> tuple[str, str]:
     return head.strip(), tail.strip()
 
 
-def _lint_placeholders(doc: PhaseDocument, out: _Findings) -> None:
+def _lint_placeholders(
+    doc: PhaseDocument, out: _Findings, files: frozenset[str] | None = None
+) -> None:
     for section, kinds in _walk_kinds(doc.sections):
         title_value = section.title.partition(":")[2].strip()
         found = _placeholder(section.title) if "Phase X" in section.title else None
@@ -488,12 +509,56 @@ def _lint_placeholders(doc: PhaseDocument, out: _Findings) -> None:
             _lint_example_code(code, section, out)
         for link in section.links:
             example = (normalise_key(link.text), link.target.strip().casefold())
-            if _EXAMPLE_LINK.match(link.target) or example in _EXAMPLE_LINKS:
+            # The template's own example link is one only while its target does not exist.
+            own = example in _EXAMPLE_LINKS and (
+                files is None or _link_target(out.path, link.target, files) is False
+            )
+            if _EXAMPLE_LINK.match(link.target) or own:
                 out.add(
                     "template-example",
                     link.line,
                     f"Link {_quote(link.text or link.target)} is the template's example "
                     f"({link.target}); link this project's own page, or remove it.",
+                )
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+def _link_target(path: str, target: str, files: frozenset[str]) -> bool | None:
+    """Whether a relative link's target exists in ``files``; None for what is no file link
+    (a URL, ``mailto:``, an anchor, a root-relative site path)."""
+    target = target.strip().split("#", 1)[0].split("?", 1)[0]
+    if not target or _SCHEME.match(target) or target.startswith(("/", "<")):
+        return None
+    parts: list[str] = path.split("/")[:-1]
+    for part in target.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None  # above the repository: not ours to judge
+            parts.pop()
+        else:
+            parts.append(part)
+    resolved = "/".join(parts)
+    if not resolved:
+        return True
+    return resolved in files or any(name.startswith(resolved + "/") for name in files)
+
+
+def _lint_links(doc: PhaseDocument, files: frozenset[str], out: _Findings) -> None:
+    for section in _walk(doc.sections):
+        for link in section.links:
+            example = (normalise_key(link.text), link.target.strip().casefold())
+            if example in _EXAMPLE_LINKS:
+                continue  # the template's own example: ``template-example`` says so
+            if _link_target(out.path, link.target, files) is False:
+                out.add(
+                    "link-broken",
+                    link.line,
+                    f"Link {_quote(link.text or link.target)} points at {link.target}, which "
+                    "the repository does not have; correct the path, or remove the link.",
                 )
 
 
@@ -573,9 +638,11 @@ def _lint_example_table(table: Table, out: _Findings) -> None:
                 "replace it with a real entry, or remove it.",
             )
             continue
-        for cell in row.cells:
+        for index, cell in enumerate(row.cells):
             # Whole cells only: a cell may well document a format such as YYYY-MM-DD.
             text = plain(cell)
+            if text == _VALUE_CELL and (index == 0 or _table_kind(table) != "env"):
+                continue
             if text in _PLACEHOLDER_CELLS or _PLACEHOLDER_WHOLE[0].match(text):
                 found = text
                 out.add(
@@ -649,6 +716,53 @@ def _present(doc: PhaseDocument, section_id: str, kinds: set[str]) -> bool:
     }
     check = typed.get(section_id)
     return check is not None and check()
+
+
+def follows_template(doc: PhaseDocument, config: Config) -> bool:
+    """Whether the template's conformance rules (required sections) apply to ``doc``.
+
+    They do when the project names its template (``template`` in
+    ``[tool.phasediff]``), or when the document has most of the template's core
+    sections, by their template titles (``_CORE_TITLES``).  A document with a
+    house layout of its own is held only to what holds for any document.
+    """
+    if config.template is not None:
+        return True
+    titles = {_bare_title(section.title) for section in _walk(doc.sections)}
+    present = sum(1 for names in _CORE_TITLES.values() if titles & names)
+    return present * 2 > len(_CORE_TITLES)
+
+
+# The titles the template gives its core sections (and their plain short forms): a
+# heading that merely contains one of the words ("Component Overview") is no sign.
+_CORE_TITLES = {
+    "overview": frozenset({"overview"}),
+    "whats_new": frozenset({"what's new in this phase", "what's new", "whats new"}),
+    "diagram": frozenset({"architecture diagram", "diagram"}),
+    "components": frozenset({"component details", "components"}),
+    "deployment": frozenset({"deployment architecture", "deployment"}),
+    "rollback": frozenset({"rollback plan", "rollback"}),
+    "success_criteria": frozenset({"success criteria"}),
+}
+_TITLE_NUMBER = re.compile(r"^\s*(?:\d+(?:\.\d+)*[.)]?|[ivx]+\.)\s+", re.IGNORECASE)
+
+
+def _bare_title(title: str) -> str:
+    """A heading as the template would write it: no numbering, emphasis, emoji or case."""
+    text = _TITLE_NUMBER.sub("", plain(title)).replace("\u2019", "'")
+    return re.sub(r"\s+", " ", re.sub(r"[^\w' ]+", " ", text)).strip().casefold()
+
+
+def _declares(doc: PhaseDocument) -> bool:
+    """Whether ``doc`` says anything about its drift for the declaration rules to hold."""
+    integration, whats_new = doc.integration, doc.whats_new
+    return bool(
+        integration.retained
+        or integration.modified
+        or whats_new.items
+        or whats_new.deprecated
+        or any(node.legend is not None for node in doc.diagram.nodes)
+    )
 
 
 def _lint_sections(doc: PhaseDocument, required: Sequence[str], out: _Findings) -> None:
@@ -894,12 +1008,19 @@ def lint_document(
     config: Config | None = None,
     *,
     levels: Levels | None = None,
+    files: frozenset[str] | None = None,
 ) -> list[Finding]:
-    """The findings of the one-document rules for ``doc`` (read from ``path``)."""
+    """The findings of the one-document rules for ``doc`` (read from ``path``).
+
+    ``files`` (the repository's files) lets relative links be checked.
+    """
     config = config or Config()
     out = _Findings(path, levels if levels is not None else resolve_levels(config))
-    _lint_placeholders(doc, out)
-    _lint_sections(doc, config.required_sections, out)
+    _lint_placeholders(doc, out, files)
+    if follows_template(doc, config):
+        _lint_sections(doc, config.required_sections, out)
+    if files is not None:
+        _lint_links(doc, files, out)
     _lint_duplicates(doc, out)
     _lint_tables(doc, out)
     _lint_yaml(doc, out)
@@ -1286,8 +1407,17 @@ def check_phases(
             continue
         reported.append(checked)
         findings.extend(
-            lint_document(checked.document, checked.path, checked.path_phase, config, levels=levels)
+            lint_document(
+                checked.document,
+                checked.path,
+                checked.path_phase,
+                config,
+                levels=levels,
+                files=checked.files,
+            )
         )
+        if not follows_template(checked.document, config) and not _declares(checked.document):
+            continue  # a house layout that declares nothing: no claim to hold against the drift
         previous = previous_phase_of(checked, documents[:index])
         if previous is None:
             continue

@@ -64,6 +64,9 @@ class Config:
     #: Declared component renames, (old, new), in file order.
     renames: tuple[tuple[str, str], ...] = ()
     accept_file: str = DEFAULT_ACCEPT_FILE
+    #: The project's phase-document template (a path): every document is then held to
+    #: it by ``phasediff check``; without it, only documents with most of its sections.
+    template: str | None = None
     #: The file the settings came from (relative to the root), None for defaults.
     source: str | None = field(default=None, compare=False)
 
@@ -234,6 +237,7 @@ _VALIDATORS: dict[str, Callable[[Any, str, str], Any]] = {
     "rules": _rules,
     "renames": _renames,
     "accept_file": _accept_file,
+    "template": _accept_file,
 }
 
 

@@ -82,9 +82,12 @@ def check_command(
     for phase in phases:
         project.find(phase, rev)  # an unknown phase is an error, not an empty report
     documents = []
+    files = frozenset(project.repo.list_files(rev))  # to tell a broken relative link
     for ref in refs:
         loaded, doc = project.load(ref)
-        documents.append(CheckedDocument(ref.phase, loaded.path, doc, phase_from_path(ref.path)))
+        documents.append(
+            CheckedDocument(ref.phase, loaded.path, doc, phase_from_path(ref.path), files)
+        )
     report = check_phases(documents, project.config, selected=phases or None)
     text = render_check(
         report, CheckFormat(fmt), rev=rev, color=use_color(color) and output is None
