@@ -609,3 +609,10 @@ def test_a_diagram_outside_its_section_is_the_diagram_and_only_that() -> None:
     (section,) = doc.extra
     assert section.paragraphs == ("Cases flow left to right.",)
     assert [block.info for block in section.code] == ["text"]  # the mermaid block is not here
+
+
+def test_mermaid_front_matter_and_other_diagram_kinds() -> None:
+    flowchart = parse_mermaid("---\ntitle: Ingest\n---\nflowchart LR\n  A[In] --> B[Out]\n", 0)
+    assert [n.label for n in flowchart.nodes] == ["In", "Out"] and flowchart.drawing == ""
+    sequence = parse_mermaid("sequenceDiagram\n  A->>B: hello\n", 0)
+    assert (sequence.nodes, sequence.drawing) == ((), "sequenceDiagram A->>B: hello")

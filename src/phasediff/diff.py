@@ -342,6 +342,26 @@ def _diff_diagram(out: _Emitter, old: Diagram, new: Diagram, *, phases: bool = F
     def present(diagram: Diagram) -> list[Node]:
         return [n for n in diagram.nodes if not (phases and n.legend is Legend.DEPRECATED)]
 
+    if old.drawing != new.drawing:
+        # A diagram drawn as text (ASCII art, a sequence diagram) compares as its words.
+        was: str | None
+        now: str | None
+        if old.drawing and new.drawing:
+            was, now = _excerpt(old.drawing, new.drawing)
+            kind = Kind.CHANGED
+        else:
+            was, now = old.drawing or None, new.drawing or None
+            kind = Kind.ADDED if new.drawing else Kind.REMOVED
+        out.emit(
+            "diagram-text-changed",
+            kind,
+            "diagram",
+            "text",
+            was,
+            now,
+            line=new.line or old.line,
+            base_side=kind is Kind.REMOVED,
+        )
     old_nodes, new_nodes = present(old), present(new)
     match = match_nodes(old_nodes, new_nodes)
     # A label drawn twice is one thing: a second drawing that goes is no removal.

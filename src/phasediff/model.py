@@ -210,6 +210,9 @@ class Diagram:
     nodes: tuple[Node, ...] = ()
     edges: tuple[Edge, ...] = ()
     text: str = field(default="", compare=False)
+    # What compares of a diagram read as text (ASCII art, a mermaid sequence or
+    # class diagram): its words, whitespace-collapsed.  Empty for a flowchart.
+    drawing: str = ""
     line: int = field(default=0, compare=False)
 
 

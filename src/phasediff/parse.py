@@ -630,8 +630,21 @@ def parse_mermaid(text: str, first_line: int, *, legend: bool = False) -> Diagra
 
 @functools.lru_cache(maxsize=1024)
 def _parse_mermaid_at_zero(text: str, legend: bool) -> Diagram:
+    lines = text.split("\n")
+    start = 0
+    if next((line.strip() for line in lines if line.strip()), "") == "---":
+        # Front matter (``---`` / ``title: ...`` / ``---``) configures, it draws nothing.
+        opening = next(i for i, line in enumerate(lines) if line.strip() == "---")
+        closing = next(
+            (i for i, line in enumerate(lines) if i > opening and line.strip() == "---"), opening
+        )
+        start = closing + 1
+    first = next((line.strip() for line in lines[start:] if _statements(line)), "")
+    if not re.match(r"(?:graph|flowchart)\b", first):
+        # Sequence, class, state... diagrams have no nodes we read: they compare as text.
+        return Diagram(kind="mermaid", text=text, drawing=collapse(text))
     reader = _MermaidReader()
-    for offset, raw in enumerate(text.split("\n")):
+    for offset, raw in enumerate(lines[start:], start):
         for statement in _statements(raw):
             reader.statement(statement, offset + 1)
     # A legend drawn inside the diagram maps its own colours to classes.
@@ -796,7 +809,8 @@ def _diagram(sections: list[Section], legend: bool) -> Diagram:
         if block.info == "mermaid":
             return parse_mermaid(block.text, block.line, legend=legend)
     if blocks:
-        return Diagram(kind="ascii", text=blocks[0].text, line=blocks[0].line)
+        block = blocks[0]
+        return Diagram(kind="ascii", text=block.text, drawing=collapse(block.text), line=block.line)
     return Diagram()
 
 

@@ -67,6 +67,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("diagram-edge-added", "diagram", INF, "An edge was added to the architecture diagram."),
     ("diagram-edge-removed", "diagram", INF, "An edge was removed from the architecture diagram."),
     ("diagram-edge-changed", "diagram", INF, "The label of an edge in the diagram changed."),
+    (
+        "diagram-text-changed",
+        "diagram",
+        INF,
+        "A diagram drawn as text (ASCII, non-flowchart mermaid) changed.",
+    ),
     # components
     ("component-added", "components", INF, "A component was added."),
     ("component-removed", "components", BRK, "A component was deprecated, removed or replaced."),

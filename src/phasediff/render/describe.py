@@ -316,6 +316,15 @@ def _diagram_changed(change: Change) -> str:
     return _generic(change)
 
 
+def _diagram_text(change: Change) -> str:
+    """A diagram drawn as text: what changed in its words, or that it came or went."""
+    if change.kind is Kind.ADDED:
+        return "Diagram drawn as text added"
+    if change.kind is Kind.REMOVED:
+        return "Diagram drawn as text removed"
+    return f"Diagram (drawn as text) edited: {_arrow(change.old, change.new)}"
+
+
 def _prose(change: Change) -> str:
     """Prose sections: edited text, or a bullet added to or removed from them."""
     title = _NOUNS.get(change.section) or collapse(change.section)
@@ -404,6 +413,7 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "diagram-edge-removed": _diagram,
     "diagram-node-changed": _diagram_changed,
     "diagram-edge-changed": _diagram_changed,
+    "diagram-text-changed": _diagram_text,
     "rto-relaxed": lambda c: f"{_fact(c) or 'RTO'} relaxed: {_arrow(c.old, c.new, _duration)}",
     "rto-tightened": lambda c: f"{_fact(c) or 'RTO'} tightened: {_arrow(c.old, c.new, _duration)}",
     "rpo-relaxed": lambda c: f"{_fact(c) or 'RPO'} relaxed: {_arrow(c.old, c.new, _duration)}",

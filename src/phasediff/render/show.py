@@ -153,6 +153,7 @@ def _diagram(diagram: Diagram) -> dict[str, Any]:
         "nodes": [_node(node) for node in diagram.nodes],
         "edges": [_edge(edge) for edge in diagram.edges],
         "text": diagram.text,
+        "drawing": diagram.drawing,
         "line": _line(diagram.line),
     }
 
