@@ -136,6 +136,12 @@ class Comparison:
     base_diagram: Diagram = dataclasses.field(default_factory=Diagram)
     head_diagram: Diagram = dataclasses.field(default_factory=Diagram)
     diagnostics: tuple[Diagnostic, ...] = ()
+    #: Between phases: ``all`` (architecture, then every other section) or ``architecture``;
+    #: empty for two revisions of one document.
+    scope: str = ""
+    #: One line on what was compared, when the change list alone would mislead
+    #: ("neither document names components; compared 14 sections by title").
+    note: str = ""
 
     def count(self, severity: Severity) -> int:
         return sum(1 for change in self.changes if change.severity is severity)

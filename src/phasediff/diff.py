@@ -27,7 +27,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from phasediff.changes import Change, Comparison, Kind, Severity, Side, sort_changes
+from phasediff.changes import (
+    SECTION_TITLES,
+    Change,
+    Comparison,
+    Kind,
+    Severity,
+    Side,
+    sort_changes,
+)
 from phasediff.diagrams import edge_labels, match_nodes, node_key
 from phasediff.effective import (
     RENAME_LABELS,
@@ -41,6 +49,7 @@ from phasediff.model import (
     CheckItem,
     Component,
     ConfigFile,
+    Deployment,
     Diagram,
     Duration,
     EnvVar,
@@ -249,6 +258,7 @@ def _diff_checklist(
     unchecked: str | None = None,
     edited: str | None = None,
     section: str | None = None,
+    compare_done: bool = True,
 ) -> None:
     if old is new:
         return
@@ -280,6 +290,8 @@ def _diff_checklist(
     for item in came:
         out.emit(added, Kind.ADDED, item.text, new=item.text, line=item.line, section=section)
     for before, after in common:
+        if not compare_done:
+            continue
         if bool(before.done) != bool(after.done) and after.done is not None:
             rule = checked if after.done or unchecked is None else unchecked
             out.emit(
@@ -1378,6 +1390,10 @@ def _diff_rollback_time(out: _Emitter, base: PhaseDocument, head: PhaseDocument)
 
 def _diff_rollback(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     _diff_rollback_time(out, base, head)
+    _diff_rollback_plan(out, base, head)
+
+
+def _diff_rollback_plan(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
     old, new = base.rollback, head.rollback
     if old is new:
         return
@@ -1619,8 +1635,16 @@ def diff_phases(
     base_side: Side,
     head_side: Side,
     options: DiffOptions | None = None,
+    *,
+    scope: str = "all",
 ) -> Comparison:
-    """Phase A against phase B through their effective architectures (DESIGN.md)."""
+    """Phase A against phase B: effective architectures first, then the other sections.
+
+    ``scope="architecture"`` stops after the architecture and the
+    document-level facts; ``"all"`` (the default) then compares every other
+    section with the section of the same identity in the other phase
+    (``_diff_narrative``).
+    """
     options = options or DiffOptions()
     out = _Emitter(options, base_side.path, head_side.path)
     base_doc, head_doc = base.document, head.document
@@ -1638,8 +1662,6 @@ def diff_phases(
         replaced,
         head.phase,
     )
-    # Between phases only the architecture and the document-level facts compare; the
-    # narrative (data flow, testing, rollback steps, references) is each phase's own.
     _diff_deployment(out, base_doc, head_doc, phases=True)
     _diff_ports(out, base.ports.values(), head.ports.values(), head.owner_notes)
     _diff_metrics(out, base.metrics.values(), head.metrics.values(), head.owner_notes)
@@ -1655,13 +1677,201 @@ def diff_phases(
     _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
     _drop_foreign_lines(out, base_doc, head_doc)
+    note = ""
+    if scope == "all":
+        compared = _diff_narrative(out, base_doc, head_doc)
+        if not base.components and not head.components:
+            note = (
+                f"neither document names components; compared {compared} "
+                f"section{'' if compared == 1 else 's'} by title"
+            )
     comparison = _comparison(
         out, base_doc, head_doc, base_side, head_side, diagrams=(base.diagram, head.diagram)
     )
     # Two documents' parse notes: each names its own document.
     notes = tuple(replace(d, path=base_side.path) for d in base_doc.diagnostics)
     notes += tuple(replace(d, path=head_side.path) for d in head_doc.diagnostics)
-    return replace(comparison, diagnostics=notes)
+    return replace(comparison, diagnostics=notes, scope=scope, note=note)
+
+
+# -- the rest of two phase documents ------------------------------------------
+
+
+def _item_count(value: Any) -> int:
+    """How many entries a typed narrative part holds (0: the document has no such section)."""
+    if isinstance(value, Prose):
+        return len(value.items) + (1 if value.text else 0)
+    if isinstance(value, (list, tuple)):
+        return len(value)
+    return 0
+
+
+def _section_size(section: Section) -> dict[str, int]:
+    """A generic section's size: its entries (fields, rows, items, code, paragraphs) and lines."""
+    items = 0
+    for current in [section, *section.children]:
+        items += len(current.fields) + len(current.code) + len(current.paragraphs)
+        items += sum(len(table.rows) for table in current.tables)
+        items += sum(len(listing.items) for listing in current.lists)
+        if current is not section:
+            items += sum(_section_size(child)["items"] for child in current.children)
+    size = {"items": items}
+    if section.end_line >= section.line > 0:
+        size["lines"] = section.end_line - section.line + 1
+    return size
+
+
+def _narrative_parts(
+    doc: PhaseDocument,
+) -> dict[str, int]:
+    """Each typed section outside the architecture, by its section name, and its size."""
+    deployment = doc.deployment
+    return {
+        "overview": (1 if doc.overview.summary else 0) + (1 if doc.overview.name else 0),
+        "whats_new": _item_count(doc.whats_new.items)
+        + _item_count(doc.whats_new.key_differences)
+        + _item_count(doc.whats_new.deprecated),
+        "integration": _item_count(doc.integration.retained)
+        + _item_count(doc.integration.modified)
+        + _item_count(doc.integration.migration_steps),
+        "data_flow": _item_count(doc.data_flow),
+        "security": _item_count(doc.security),
+        "deployment": sum(
+            len(getattr(deployment, name))
+            for name in ("compute", "network", "storage", "redundancy", "disaster_recovery")
+        ),
+        "testing": _item_count(doc.testing.items) + (1 if doc.testing.text else 0),
+        "rollback": _item_count(doc.rollback.steps) + _item_count(doc.rollback.triggers),
+        "limitations": _item_count(doc.limitations.current + doc.limitations.future),
+        "success_criteria": _item_count(doc.success_criteria.items),
+        "references": _item_count(doc.references),
+    }
+
+
+def _diff_narrative(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> int:
+    """Every section outside the architecture against the same section of the other phase.
+
+    Item by item where both documents have the section; a section only one
+    of them has is one ``phase-section-added``/``-removed`` record with its
+    size.  The document footer (version, last updated, authors) describes
+    each file, not the platform, and is not compared.  Returns how many
+    sections were compared.
+    """
+    comparators: dict[str, Callable[[], None]] = {
+        "overview": lambda: _diff_phase_overview(out, base, head),
+        "whats_new": lambda: _diff_whats_new(out, base, head),
+        "integration": lambda: _diff_integration(out, base, head),
+        "data_flow": lambda: _diff_prose(out, "data_flow", base.data_flow, head.data_flow),
+        "security": lambda: _diff_prose(out, "security", base.security, head.security),
+        "deployment": lambda: _diff_deployment_notes(out, base.deployment, head.deployment),
+        "testing": lambda: _diff_testing(out, base, head),
+        "rollback": lambda: _diff_rollback_plan(out, base, head),
+        "limitations": lambda: _diff_checklist(
+            out,
+            base.limitations.current + base.limitations.future,
+            head.limitations.current + head.limitations.future,
+            added="limitation-added",
+            removed="limitation-removed",
+            checked="limitation-resolved",
+            edited="limitation-edited",
+        ),
+        # Each phase sets and ticks its own criteria: only the texts compare (progress is a
+        # fact above), and a criterion of the base phase the head does not list is no warning.
+        "success_criteria": lambda: _diff_checklist(
+            out,
+            base.success_criteria.items,
+            head.success_criteria.items,
+            added="criterion-added",
+            removed="criterion-not-carried",
+            checked="criterion-met",
+            edited="criterion-edited",
+            compare_done=False,
+        ),
+        "references": lambda: _diff_references(out, base.references, head.references),
+    }
+    old_sizes, new_sizes = _narrative_parts(base), _narrative_parts(head)
+    compared = 0
+    for name, compare in comparators.items():
+        before, after = old_sizes[name], new_sizes[name]
+        if before and after:
+            compare()
+        elif before or after:
+            _emit_phase_section(out, name, SECTION_TITLES[name], before, after, {})
+        # The phase name comes from the title line: the overview is a section when it has prose.
+        if name != "overview" or base.overview.summary or head.overview.summary:
+            compared += 1 if before or after else 0
+    generic = _Emitter(out.options, out.base_path, out.head_path)
+    _diff_generic(generic, base.extra, head.extra)
+    old_extra = {_section_key(s): s for s in base.extra}
+    new_extra = {_section_key(s): s for s in head.extra}
+    for change in generic.changes:
+        if change.rule in ("section-added", "section-removed"):
+            added = change.rule == "section-added"
+            section = (new_extra if added else old_extra).get(normalise_key(change.key))
+            size = _section_size(section) if section is not None else {}
+            _emit_phase_section(
+                out,
+                "document",
+                change.key,
+                0 if added else size.get("items", 1),
+                size.get("items", 1) if added else 0,
+                size,
+                line=change.line,
+            )
+        else:
+            out.changes.append(change)
+    compared += len(old_extra.keys() | new_extra.keys())
+    return compared
+
+
+def _emit_phase_section(
+    out: _Emitter,
+    section: str,
+    title: str,
+    before: int,
+    after: int,
+    size: Mapping[str, int],
+    *,
+    line: int = 0,
+) -> None:
+    value = dict(size) or {"items": before or after}
+    if after:
+        out.emit("phase-section-added", Kind.ADDED, title, new=value, line=line, section=section)
+    else:
+        out.emit(
+            "phase-section-removed",
+            Kind.REMOVED,
+            title,
+            old=value,
+            line=line,
+            base_side=True,
+            section=section,
+        )
+
+
+def _diff_phase_overview(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    """The overview's prose and the phase's name (status and dates are compared as facts)."""
+    old, new = base.overview, head.overview
+    if old.name != new.name:
+        out.emit(
+            "phase-name-changed", Kind.CHANGED, "name", None, old.name, new.name, line=new.line
+        )
+    if old.summary != new.summary:
+        before, after = _excerpt(old.summary, new.summary)
+        out.emit("summary-changed", Kind.CHANGED, "summary", None, before, after, line=new.line)
+
+
+def _diff_deployment_notes(out: _Emitter, old: Deployment, new: Deployment) -> None:
+    for attribute in ("compute", "network", "storage", "redundancy", "disaster_recovery"):
+        _diff_labelled(
+            out,
+            "deployment-changed",
+            attribute,
+            getattr(old, attribute),
+            getattr(new, attribute),
+            (old.line, new.line),
+            skip=_DEPLOYMENT_FACTS,
+        )
 
 
 def _documented(doc: PhaseDocument) -> set[tuple[str, str]]:

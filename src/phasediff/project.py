@@ -214,8 +214,12 @@ class Project:
 
     # -- comparisons -----------------------------------------------------------
 
-    def compare(self, base: Spec, head: Spec) -> Comparison:
-        """Two phases through their effective architectures, else two documents entry by entry."""
+    def compare(self, base: Spec, head: Spec, *, scope: str = "all") -> Comparison:
+        """Two phases through their effective architectures, else two documents entry by entry.
+
+        ``scope`` applies between two phases: ``all`` compares every other
+        section after the architecture, ``architecture`` stops there.
+        """
         if base.rev is not None:
             self.repo.resolve(base.rev)
         if head.rev is not None:
@@ -242,6 +246,7 @@ class Project:
                 base_side,
                 head_side,
                 self.options,
+                scope=scope,
             )
         return diff_documents(base_doc, head_doc, base_side, head_side, self.options)
 

@@ -240,6 +240,12 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("criterion-added", "success_criteria", INF, "A success criterion was added."),
     ("criterion-removed", "success_criteria", WRN, "A success criterion was removed."),
     ("criterion-edited", "success_criteria", INF, "A success criterion was reworded."),
+    (
+        "criterion-not-carried",
+        "success_criteria",
+        INF,
+        "Between phases: a success criterion of the base phase the head phase does not list.",
+    ),
     ("criterion-met", "success_criteria", INF, "A success criterion was ticked."),
     ("criterion-unmet", "success_criteria", WRN, "A success criterion was unticked."),
     ("success-progress", "success_criteria", INF, "Success-criteria progress, e.g. 3/8 -> 6/8."),
@@ -249,6 +255,9 @@ _TABLE: tuple[tuple[str, str, Severity, str], ...] = (
     ("document-version-changed", "document", INF, "The document version changed."),
     ("document-authors-changed", "document", INF, "The document's authors changed."),
     ("document-updated-changed", "document", INF, "The document's last-updated date changed."),
+    # between phases: a section only one of the two phase documents has
+    ("phase-section-added", "document", INF, "Between phases: a section only the head has."),
+    ("phase-section-removed", "document", INF, "Between phases: a section only the base has."),
     # generic fallback for sections the template does not name
     ("section-added", "document", INF, "A section the template does not name was added."),
     ("section-removed", "document", WRN, "A section the template does not name was removed."),

@@ -47,6 +47,14 @@ from phasediff.rules import RULES
 @format_option(f.value for f in Format)
 @output_option
 @color_option
+@click.option(
+    "--scope",
+    type=click.Choice(["all", "architecture"]),
+    default="all",
+    show_default=True,
+    help="Between two phases: the architecture and then every other section (all), or the "
+    "architecture only.",
+)
 @click.option("--exit-code", is_flag=True, help="Exit 1 when there is any change.")
 @fail_on_option
 @click.option(
@@ -66,6 +74,7 @@ def diff_command(
     fmt: str,
     output: Path | None,
     color: str,
+    scope: str,
     exit_code: bool,
     fail_on: str | None,
     print_fingerprints: bool,
@@ -84,7 +93,7 @@ def diff_command(
     project = Project.open(repo_path)
     cwd = Path.cwd()
     base_spec, head_spec = _diff_specs(base, head, rev, from_rev, to_rev, cwd)
-    comparison = project.compare(base_spec, head_spec)
+    comparison = project.compare(base_spec, head_spec, scope=scope)
     comparison = acknowledge(comparison, load_accept_file(project.repo, project.config, None))
     if print_fingerprints:
         write_output(fingerprint_lines(comparison.changes, fail_on), output)

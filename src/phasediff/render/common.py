@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from phasediff.changes import SECTION_TITLES, SECTIONS, Change, Comparison, Severity, Side
@@ -49,6 +50,72 @@ def group_by_section(changes: Iterable[Change]) -> list[tuple[str, list[Change]]
         (name, sorted(buckets[name], key=lambda c: -c.severity.rank))
         for name in sorted(buckets, key=section_rank)
     ]
+
+
+# Between phases the architecture comes first; these sections follow it, each a group.
+NARRATIVE_SECTIONS = (
+    "whats_new",
+    "integration",
+    "data_flow",
+    "security",
+    "testing",
+    "rollback",
+    "limitations",
+    "success_criteria",
+    "references",
+    "document",
+)
+
+
+@dataclass(frozen=True)
+class Group:
+    """A run of changes under one heading: a section, or one section of the document by title."""
+
+    title: str
+    changes: list[Change]
+    narrative: bool  # outside the architecture: summarised or collapsed when large
+
+
+def comparison_groups(comparison: Comparison) -> list[Group]:
+    """The comparison's changes as the human formats present them.
+
+    Between two revisions: per section, as ``group_by_section``.  Between two
+    phases: the architecture's sections first, then every other section, and
+    the sections the template does not name one group each, by title.
+    """
+    if not comparison.scope:
+        return [
+            Group(section_title(name), changes, False)
+            for name, changes in group_by_section(comparison.changes)
+        ]
+    architecture = [c for c in comparison.changes if c.section not in NARRATIVE_SECTIONS]
+    groups = [
+        Group(section_title(name), changes, False)
+        for name, changes in group_by_section(architecture)
+    ]
+    order = {name: index for index, name in enumerate(NARRATIVE_SECTIONS)}
+    rest = [c for c in comparison.changes if c.section in NARRATIVE_SECTIONS]
+    buckets: dict[tuple[int, str], list[Change]] = {}
+    titles: dict[tuple[int, str], str] = {}
+    for change in rest:
+        if change.section == "document":
+            bucket = (order["document"], change.key.casefold())
+            titles.setdefault(bucket, change.key)
+        else:
+            bucket = (order[change.section], "")
+            titles.setdefault(bucket, section_title(change.section))
+        buckets.setdefault(bucket, []).append(change)
+    groups.extend(
+        Group(titles[key], sorted(buckets[key], key=lambda c: -c.severity.rank), True)
+        for key in sorted(buckets)
+    )
+    return groups
+
+
+def note_line(comparison: Comparison) -> str | None:
+    """The comparison's note as a sentence (``Neither document names components; …``)."""
+    note = collapse(comparison.note)
+    return f"{note[:1].upper()}{note[1:]}." if note else None
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

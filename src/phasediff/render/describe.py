@@ -397,6 +397,19 @@ def _generic_section(change: Change) -> str:
     return f"{where}: {_arrow(change.old, change.new)}"
 
 
+def _phase_section(change: Change) -> str:
+    """``Section Queues added (2 items, 5 lines)``: a section only one phase's document has."""
+    size = change.new if change.kind is Kind.ADDED else change.old
+    parts = []
+    if isinstance(size, dict):
+        for name, word in (("items", "item"), ("lines", "line")):
+            count = size.get(name)
+            if isinstance(count, int) and not isinstance(count, bool):
+                parts.append(f"{count} {word}" + ("" if count == 1 else "s"))
+    sentence = f"Section {_key(change)} {change.kind.value}"
+    return f"{sentence} ({', '.join(parts)})" if parts else sentence
+
+
 _PHRASES: dict[str, Callable[[Change], str]] = {
     "status-changed": lambda c: f"Status: {_arrow(c.old, c.new)}",
     "status-regressed": lambda c: f"Status regressed: {_arrow(c.old, c.new)}",
@@ -427,6 +440,7 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "env-added-required": lambda c: f"Required env var {_key(c)} added",
     "success-progress": lambda c: f"Success criteria {_arrow(c.old, c.new, _progress)}",
     "criterion-met": lambda c: f"Success criterion met: {_key(c)}",
+    "criterion-not-carried": lambda c: f"Success criterion not carried over: {_key(c)}",
     "criterion-unmet": lambda c: f"Success criterion no longer met: {_key(c)}",
     "whats-new-checked": lambda c: f"What's new item {_done(c.new, 'done', 'not done')}: {_key(c)}",
     "limitation-resolved": lambda c: (
@@ -440,6 +454,8 @@ _PHRASES: dict[str, Callable[[Change], str]] = {
     "reference-added": _reference,
     "reference-removed": _reference,
     "generic-changed": _generic_section,
+    "phase-section-added": _phase_section,
+    "phase-section-removed": _phase_section,
     **{
         f"{prefix}-{verb}": _named
         for prefix in ("span", "log", "dashboard")

@@ -60,20 +60,30 @@ def diagnostic_to_dict(diagnostic: Diagnostic) -> dict[str, Any]:
 
 
 def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
-    """One comparison's records without ``schema_version``, for nesting in log and changelog."""
-    return {
+    """One comparison's records without ``schema_version``, for nesting in log and changelog.
+
+    A comparison of two phases also says its ``scope`` (``all`` or
+    ``architecture``) and, in ``summary.note``, what was compared when the
+    documents name no components (null otherwise).
+    """
+    summary: dict[str, Any] = {
+        "breaking": comparison.count(Severity.BREAKING),
+        "warning": comparison.count(Severity.WARNING),
+        "info": comparison.count(Severity.INFO),
+        "total": len(comparison.changes),
+        "acknowledged": acknowledged_count(comparison),
+    }
+    document: dict[str, Any] = {
         "base": side_to_dict(comparison.base),
         "head": side_to_dict(comparison.head),
-        "summary": {
-            "breaking": comparison.count(Severity.BREAKING),
-            "warning": comparison.count(Severity.WARNING),
-            "info": comparison.count(Severity.INFO),
-            "total": len(comparison.changes),
-            "acknowledged": acknowledged_count(comparison),
-        },
-        "changes": [change_to_dict(change) for change in comparison.changes],
-        "diagnostics": [diagnostic_to_dict(d) for d in comparison.diagnostics],
     }
+    if comparison.scope:
+        summary["note"] = comparison.note or None
+        document["scope"] = comparison.scope
+    document["summary"] = summary
+    document["changes"] = [change_to_dict(change) for change in comparison.changes]
+    document["diagnostics"] = [diagnostic_to_dict(d) for d in comparison.diagnostics]
+    return document
 
 
 def dumps(document: dict[str, Any]) -> str:

@@ -14,11 +14,15 @@ import re
 
 from phasediff.changes import Change, Comparison, Kind, Severity, Side
 from phasediff.render.common import (
+    Group,
     acknowledgement,
     capped,
+    comparison_groups,
     diagnostic_text,
     finish,
     group_by_section,
+    note_line,
+    plural,
     rev_label,
     section_rank,
     section_title,
@@ -119,8 +123,9 @@ def _summary(comparison: Comparison) -> str:
     text = summary_line(comparison)
     if ":" in text and comparison.changes:
         count, rest = text.split(":", 1)
-        return f"**{count}:**{rest}"
-    return text
+        text = f"**{count}:**{rest}"
+    note = note_line(comparison)
+    return f"{escape(note)} {text}" if note else text
 
 
 def _bullet(change: Change, *, with_rule: bool) -> str:
@@ -135,14 +140,58 @@ def _bullet(change: Change, *, with_rule: bool) -> str:
     return f"- {text}"
 
 
-def _section(section: str, changes: list[Change], drift: str | None) -> list[str]:
-    lines = [f"### {escape(section_title(section))}", ""]
+def _section(
+    section: str, changes: list[Change], drift: str | None, *, title: str | None = None
+) -> list[str]:
+    lines = [f"### {escape(title or section_title(section))}", ""]
+    lines.extend(_by_kind(changes))
+    if drift is not None:
+        lines.extend(["```mermaid", drift.rstrip("\n"), "```", "", DRIFT_LEGEND, ""])
+    return lines
+
+
+COLLAPSE_OVER = 5
+"""A section outside the architecture with more changes than this is collapsed in ``<details>``."""
+
+
+def _phase_sections(comparison: Comparison, rest: list[Change], drift: str | None) -> list[str]:
+    """Between phases: the architecture's sections, then every other section, large ones folded."""
+    kept = {id(change) for change in rest}
+    lines: list[str] = []
+    groups = [
+        Group(g.title, [c for c in g.changes if id(c) in kept], g.narrative)
+        for g in comparison_groups(comparison)
+    ]
+    if drift is not None and not any(g.title == section_title("diagram") for g in groups):
+        groups.insert(0 if not groups else 1, Group(section_title("diagram"), [], False))
+    narrative_started = False
+    for group in groups:
+        is_diagram = group.title == section_title("diagram") and not group.narrative
+        if not group.changes and not (is_diagram and drift is not None):
+            continue
+        if not group.narrative:
+            lines.extend(
+                _section("", group.changes, drift if is_diagram else None, title=group.title)
+            )
+            continue
+        if not narrative_started:
+            narrative_started = True
+            lines.extend(["### Other sections", ""])
+        if len(group.changes) <= COLLAPSE_OVER:
+            lines.extend([f"#### {escape(group.title)}", "", *_by_kind(group.changes)])
+            continue
+        summary = f"<b>{escape(group.title)}</b> ({plural(len(group.changes), 'change')})"
+        lines.extend([f"<details><summary>{summary}</summary>", "", *_by_kind(group.changes)])
+        lines.extend(["</details>", ""])
+    return lines
+
+
+def _by_kind(changes: list[Change]) -> list[str]:
+    lines: list[str] = []
     for kind, title in _KIND_HEADINGS:
         bullets = [_bullet(c, with_rule=False) for c in changes if c.kind is kind]
         if bullets:
             lines.extend([f"**{title}**", "", *bullets, ""])
-    if drift is not None:
-        lines.extend(["```mermaid", drift.rstrip("\n"), "```", "", DRIFT_LEGEND, ""])
     return lines
 
 
@@ -169,8 +218,11 @@ def render(comparison: Comparison, *, color: bool = False) -> str:
         # The drift graph belongs under the diagram heading even when every
         # diagram change was breaking (listed above) or none was reported.
         groups = sorted([*groups, ("diagram", [])], key=lambda group: section_rank(group[0]))
-    for section, changes in groups:
-        lines.extend(_section(section, changes, drift if section == "diagram" else None))
+    if comparison.scope:
+        lines.extend(_phase_sections(comparison, rest, drift))
+    else:
+        for section, changes in groups:
+            lines.extend(_section(section, changes, drift if section == "diagram" else None))
 
     notes = [escape(diagnostic_text(d)) for d in comparison.diagnostics]
     if notes:

@@ -16,10 +16,10 @@ from phasediff.changes import Change, Comparison, Kind, Severity
 from phasediff.render.common import (
     acknowledgement,
     capped,
+    comparison_groups,
     diagnostic_text,
     finish,
-    group_by_section,
-    section_title,
+    note_line,
     side_label,
     summary_line,
 )
@@ -33,6 +33,9 @@ RED_BOLD = "\x1b[1;31m"
 GREEN = "\x1b[32m"
 YELLOW = "\x1b[33m"
 CYAN = "\x1b[36m"
+
+GROUP_LIMIT = 12
+"""Changes a section outside the architecture shows in the terminal before ``… and N more``."""
 
 _KIND_MARKERS = {Kind.ADDED: "+", Kind.REMOVED: "-", Kind.CHANGED: "*", Kind.RENAMED: ">"}
 _KIND_COLOURS = {Kind.ADDED: GREEN, Kind.REMOVED: RED, Kind.CHANGED: CYAN, Kind.RENAMED: CYAN}
@@ -90,10 +93,27 @@ def render(comparison: Comparison, *, color: bool = False) -> str:
     """The whole terminal report of one comparison."""
     header = f"phasediff: {side_label(comparison.base)} -> {side_label(comparison.head)}"
     lines = [paint(terminal_safe(header), BOLD, color), ""]
-    for section, changes in group_by_section(comparison.changes):
-        lines.append(paint(terminal_safe(section_title(section)), BOLD, color))
-        lines.extend(change_line(change, color=color) for change in changes)
+    narrative_started = False
+    for group in comparison_groups(comparison):
+        if group.narrative and not narrative_started:
+            narrative_started = True
+            lines.extend([paint("Other sections", BOLD, color), ""])
+        lines.append(paint(terminal_safe(group.title), BOLD, color))
+        listed = group.changes
+        if group.narrative and len(listed) > GROUP_LIMIT:
+            listed = listed[: GROUP_LIMIT - 2]
+        lines.extend(change_line(change, color=color) for change in listed)
+        if len(listed) < len(group.changes):
+            hidden = len(group.changes) - len(listed)
+            lines.append(
+                paint(
+                    f"  … and {hidden} more in this section (--format json lists all)", DIM, color
+                )
+            )
         lines.append("")
+    headline = note_line(comparison)
+    if headline:
+        lines.append(terminal_safe(headline))
     lines.append(summary_line(comparison))
     notes = [terminal_safe(diagnostic_text(d)) for d in comparison.diagnostics]
     shown, more = capped(notes)
