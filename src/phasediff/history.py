@@ -195,6 +195,9 @@ class PhaseRelease:
     comparison: Comparison
     attributions: tuple[tuple[Commit, ...], ...]
     commits: tuple[Commit, ...]
+    #: An added phase is compared with the phase before it at ``until`` (its
+    #: phase-against-phase drift); None when it is compared with nothing.
+    compared_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1445,13 +1448,18 @@ def build_changelog(
         phase = (head_ref or base_ref or _never()).phase
         base_doc = project.load(base_ref)[1] if base_ref else PhaseDocument()
         head_doc = project.load(head_ref)[1] if head_ref else PhaseDocument()
-        comparison = diff_documents(
-            base_doc,
-            head_doc,
-            _ref_side(base_ref, since, phase),
-            _ref_side(head_ref, until, phase),
-            project.options,
-        )
+        previous = _previous_phase(head_refs, phase_key(phase)) if base_ref is None else None
+        if previous is not None:
+            # What a new phase brings is its drift over the phase before it, not its text.
+            comparison = project.compare_phases(previous.phase, phase, until)
+        else:
+            comparison = diff_documents(
+                base_doc,
+                head_doc,
+                _ref_side(base_ref, since, phase),
+                _ref_side(head_ref, until, phase),
+                project.options,
+            )
         if base_ref is not None and head_ref is not None:
             comparison = _with_renumbering(comparison, base_ref, head_ref, project.options)
         if head_ref is not None and base_ref is not None and head_ref.path in by_end:
@@ -1470,6 +1478,7 @@ def build_changelog(
                 comparison=comparison,
                 attributions=tuple(attribution.commits(change) for change in comparison.changes),
                 commits=_unique(_commit_of(entry) for entry, _ in touching),
+                compared_with=previous.phase if previous is not None else None,
             )
         )
     project.cache.flush()
@@ -1619,6 +1628,14 @@ def _with_renumbering(
     return (
         replace(comparison, changes=renumbered + comparison.changes) if renumbered else comparison
     )
+
+
+def _previous_phase(refs: dict[str, DocumentRef], key: str) -> DocumentRef | None:
+    """The phase just before phase ``key`` among ``refs`` (one revision's phases), if any."""
+    ordered = sorted(refs.values(), key=lambda ref: phase_sort_key(ref.phase))
+    keys = [phase_key(ref.phase) for ref in ordered]
+    index = keys.index(key) if key in keys else 0
+    return ordered[index - 1] if index > 0 else None
 
 
 def _ref_side(ref: DocumentRef | None, rev: str, phase: str) -> Side:

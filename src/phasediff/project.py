@@ -250,6 +250,10 @@ class Project:
             )
         return diff_documents(base_doc, head_doc, base_side, head_side, self.options)
 
+    def compare_phases(self, base: str, head: str, rev: str | None) -> Comparison:
+        """Phase ``base`` against phase ``head``, both at ``rev`` (None: the working tree)."""
+        return self.compare(Spec(phase=base, rev=rev), Spec(phase=head, rev=rev))
+
     def compare_revisions(
         self, phase: str, base_rev: str | None, head_rev: str | None
     ) -> Comparison:

@@ -21,7 +21,7 @@ from typing import Any
 from phasediff.changes import Change, Kind, Severity
 from phasediff.errors import PhasediffError
 from phasediff.history import Changelog, Commit, PhaseRelease
-from phasediff.render.common import finish, plural
+from phasediff.render.common import NARRATIVE_SECTIONS, finish, plural
 from phasediff.render.describe import describe
 from phasediff.render.json import (
     SCHEMA_VERSION,
@@ -84,10 +84,13 @@ def _count(changelog: Changelog, status: str) -> int:
 
 def _severity_count(changelog: Changelog, severity: Severity) -> int:
     return sum(
-        release.comparison.count(severity)
-        for release in changelog.phases
-        if release.status == "changed"
+        release.comparison.count(severity) for release in changelog.phases if _listed(release)
     )
+
+
+def _listed(release: PhaseRelease) -> bool:
+    """Is the release's change list worth listing: a changed phase, or a new phase's drift?"""
+    return release.status == "changed" or release.compared_with is not None
 
 
 def summary(changelog: Changelog) -> str:
@@ -107,12 +110,44 @@ def summary(changelog: Changelog) -> str:
     return ", ".join(parts) + "; " + ", ".join(counts)
 
 
-def _groups(release: PhaseRelease) -> Iterable[tuple[str, list[tuple[Change, tuple[Commit, ...]]]]]:
+def _groups(
+    release: PhaseRelease, *, narrative: bool | None = None
+) -> Iterable[tuple[str, list[tuple[Change, tuple[Commit, ...]]]]]:
+    """The release's changes by severity and kind; ``narrative`` keeps only the architecture
+    (False) or only the other sections (True) of a new phase's drift."""
     pairs = list(zip(release.comparison.changes, release.attributions, strict=True))
+    if narrative is not None:
+        pairs = [(c, commits) for c, commits in pairs if _is_narrative(c) is narrative]
     for title, belongs in _GROUPS:
         chosen = [(change, commits) for change, commits in pairs if belongs(change)]
         if chosen:
             yield title, chosen
+
+
+def _is_narrative(change: Change) -> bool:
+    return change.section in NARRATIVE_SECTIONS
+
+
+def drift_title(release: PhaseRelease) -> str:
+    """``Phase 3: Tracing — what it brings over phase 2``."""
+    return f"{phase_title(release)} — what it brings over phase {release.compared_with}"
+
+
+def drift_counts(release: PhaseRelease) -> str:
+    """``27 changes: 8 breaking, 6 warnings, 13 info; 120 more in the other sections``."""
+    architecture = [c for c in release.comparison.changes if not _is_narrative(c)]
+    rest = len(release.comparison.changes) - len(architecture)
+    counts = ", ".join(
+        (
+            f"{sum(1 for c in architecture if c.severity is Severity.BREAKING)} breaking",
+            plural(sum(1 for c in architecture if c.severity is Severity.WARNING), "warning"),
+            f"{sum(1 for c in architecture if c.severity is Severity.INFO)} info",
+        )
+    )
+    text = f"{plural(len(architecture), 'architectural change')}: {counts}"
+    if rest:
+        text += f"; {plural(rest, 'change')} in the other sections"
+    return text
 
 
 # -- JSON (and template data) -------------------------------------------------------------
@@ -155,6 +190,7 @@ def _release_to_dict(release: PhaseRelease) -> dict[str, Any]:
         "name": release.name,
         "title": phase_title(release),
         "status": release.status,
+        "compared_with": release.compared_with,
         **comparison,
         "commits": [commit_to_dict(commit) for commit in release.commits],
     }
@@ -187,30 +223,49 @@ def _markdown(changelog: Changelog) -> str:
         if releases:
             lines.extend([f"### {title}", "", *(_phase_line(r) for r in releases), ""])
     for release in changelog.phases:
-        if release.status != "changed":
+        if not _listed(release):
+            continue
+        if release.status == "added":
+            lines.extend([f"### {escape(drift_title(release))}", ""])
+            lines.extend([f"{escape(drift_counts(release))}.", ""])
+            lines.extend(_markdown_groups(_groups(release, narrative=False)))
+            rest = list(_groups(release, narrative=True))
+            if rest:
+                count = sum(len(changes) for _, changes in rest)
+                summary_text = f"Other sections ({plural(count, 'change')})"
+                lines.extend([f"<details><summary>{summary_text}</summary>", ""])
+                lines.extend([*_markdown_groups(rest), "</details>", ""])
             continue
         lines.extend([f"### {escape(phase_title(release))}", ""])
         path = release.comparison.head.path
         where = f"{code(path)}, " if path else ""
         lines.extend([f"{where}{plural(len(release.commits), 'commit')}", ""])
-        for title, changes in _groups(release):
-            heading = "⚠️ Breaking" if title == "Breaking" else title
-            lines.extend([f"**{heading}**", ""])
-            for change, commits in changes:
-                text = escape(describe(change))
-                if title == "Breaking":
-                    text += f" {code(change.rule)}"
-                elif change.severity is Severity.WARNING:
-                    text = f"**Warning:** {text} {code(change.rule)}"
-                if commits:
-                    text += f" — {_shas(commits)}"
-                lines.append(f"- {text}")
-            lines.append("")
+        lines.extend(_markdown_groups(_groups(release)))
     unchanged = [r for r in changelog.phases if r.status == "unchanged"]
     if unchanged:
         names = ", ".join(escape(f"Phase {r.phase}") for r in unchanged)
         lines.extend([f"No architectural changes: {names}.", ""])
     return finish(lines)
+
+
+def _markdown_groups(
+    groups: Iterable[tuple[str, list[tuple[Change, tuple[Commit, ...]]]]],
+) -> list[str]:
+    lines: list[str] = []
+    for title, changes in groups:
+        heading = "⚠️ Breaking" if title == "Breaking" else title
+        lines.extend([f"**{heading}**", ""])
+        for change, commits in changes:
+            text = escape(describe(change))
+            if title == "Breaking":
+                text += f" {code(change.rule)}"
+            elif change.severity is Severity.WARNING:
+                text = f"**Warning:** {text} {code(change.rule)}"
+            if commits:
+                text += f" — {_shas(commits)}"
+            lines.append(f"- {text}")
+        lines.append("")
+    return lines
 
 
 # -- text ----------------------------------------------------------------------------------
@@ -227,14 +282,36 @@ def _text(changelog: Changelog) -> str:
         shas = " ".join(commit.short for commit in release.commits)
         lines.append(terminal_safe(f"{phase_title(release)} ({release.status}) {shas}".rstrip()))
         if release.status == "changed":
-            for title, changes in _groups(release):
-                lines.append(f"  {title}")
-                for change, commits in changes:
-                    refs = " ".join(commit.short for commit in commits)
-                    text = terminal_safe(describe(change))
-                    lines.append(f"    - {text}" + (f"  [{refs}]" if refs else ""))
+            lines.extend(_text_groups(_groups(release)))
+        elif _listed(release):
+            lines.append(
+                terminal_safe(f"  Over phase {release.compared_with}: {drift_counts(release)}")
+            )
+            lines.extend(_text_groups(_groups(release, narrative=False)))
+            rest = [change for change in release.comparison.changes if _is_narrative(change)]
+            if rest:
+                sections = len(
+                    {(c.section, c.key if c.section == "document" else "") for c in rest}
+                )
+                lines.append(
+                    f"  Other sections: {plural(len(rest), 'change')} in "
+                    f"{plural(sections, 'section')} (--format markdown or json lists them)"
+                )
         lines.append("")
     return finish(lines)
+
+
+def _text_groups(
+    groups: Iterable[tuple[str, list[tuple[Change, tuple[Commit, ...]]]]],
+) -> list[str]:
+    lines: list[str] = []
+    for title, changes in groups:
+        lines.append(f"  {title}")
+        for change, commits in changes:
+            refs = " ".join(commit.short for commit in commits)
+            text = terminal_safe(describe(change))
+            lines.append(f"    - {text}" + (f"  [{refs}]" if refs else ""))
+    return lines
 
 
 # -- templates ------------------------------------------------------------------------------
