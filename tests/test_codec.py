@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from phasediff.changes import Change, Kind, Severity
-from phasediff.codec import DecodeError, EncodeError, decode, encode
+from phasediff.codec import DecodeError, EncodeError, check, decode, encode
 from phasediff.gitrepo import FileChange, LogEntry
 from phasediff.markdown import ParsedChunk, parse_markdown
 from phasediff.model import PhaseDocument
@@ -128,3 +128,35 @@ def test_decoders_follow_the_type_hints() -> None:
         == b'["x","red",[1,2],["a",2.5],{"k":{"\\u0000":"t","v":[1,{"\\u0000":"s","v":[2]}]}},9]'
     )
     assert_identical(decode(encode(thing), Thing), thing)
+
+
+@dataclass(frozen=True)
+class Keeper:
+    things: dict[str, Thing]
+    tags: frozenset[str] = frozenset()
+    seen: set[int] = field(default_factory=set)
+
+
+def test_typed_mappings_and_sets_read_back() -> None:
+    keeper = Keeper({"a": Thing("a", Colour.RED)}, frozenset({"x", "y"}), {1, 2})
+    back = decode(encode(keeper), Keeper)
+    assert back == keeper and type(back.tags) is frozenset and type(back.seen) is set
+    with pytest.raises(DecodeError):
+        decode(b'[[["a", 1]], [], []]', Keeper)
+
+
+def test_every_value_the_cache_keeps_has_a_stored_form() -> None:
+    """A field added to the model with a type the codec cannot store fails here, not by
+    leaving the cache silently cold."""
+    from phasediff.history import _Stored
+
+    for hint in (PhaseDocument, ParsedChunk, _Stored, list[LogEntry], str | None):
+        check(hint)
+
+    @dataclass(frozen=True)
+    class Unstorable:
+        name: str
+        value: complex
+
+    with pytest.raises(TypeError):
+        check(Unstorable)

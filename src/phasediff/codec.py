@@ -5,16 +5,18 @@ storage, so what it holds is untrusted input: reading a row must never run
 code or build an object of a type the code did not ask for.  Values are
 therefore kept as plain JSON and decoded by a decoder compiled from the type
 the caller expects (``decoder(PhaseDocument)``): a frozen dataclass is a JSON
-array of its fields in declaration order, an enum member its value, a tuple
-or list an array, and ``Any`` data (parsed YAML, a change's old and new
-values) JSON with tagged objects for what JSON has no form for (tuples, sets,
-bytes, mappings with keys that are not strings).  Every value is checked
+array of its fields in declaration order, an enum member its value, a tuple,
+list or set an array, a typed mapping an array of pairs, and ``Any`` data
+(parsed YAML, a change's old and new values) JSON with tagged objects for what
+JSON has no form for (tuples, sets, bytes, mappings with keys that are not
+strings).  Every value is checked
 against its hint; anything else raises ``DecodeError`` and the cache treats
 the row as a miss.
 
 Decoders and encoders are built from ``typing.get_type_hints`` on first use,
 so a field added to the model needs no edit here (the cache's code
-fingerprint drops rows written by other code anyway).  ``FORMAT`` names this
+fingerprint drops rows written by other code anyway); ``check`` builds them
+all at once, so that a test fails on a hint with no stored form.  ``FORMAT`` names this
 encoding in the cache's meta table.
 """
 
@@ -75,6 +77,27 @@ def encode(value: Any, hint: Any = None) -> bytes:
 def decode(value: bytes, hint: type[T]) -> T:
     """``value`` read back as a ``hint`` (``DecodeError`` when it is not one)."""
     return decoder(hint)(value)
+
+
+def check(hint: Any) -> None:
+    """Build every converter ``hint`` needs now: ``TypeError`` names a hint with no stored form.
+
+    Otherwise such a hint (a field added to the model) would only make every
+    value of it unstorable, silently: the cache would stay cold.
+    """
+    seen: set[Any] = set()
+    todo = [hint]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        _encoder(current)
+        _decoder(current)
+        if dataclasses.is_dataclass(current) and isinstance(current, type):
+            todo.extend(typing.get_type_hints(current).values())
+        else:
+            todo.extend(arg for arg in typing.get_args(current) if arg is not ...)
 
 
 @functools.cache
@@ -193,8 +216,12 @@ def _encoder(hint: Any) -> _Convert:
         return lambda value: [
             convert(element) for convert, element in zip(items, value, strict=True)
         ]
+    if origin in (set, frozenset):
+        item = _encoder(args[0])
+        return lambda value: [item(element) for element in value]
     if origin is dict:
-        return _plain
+        key, item = _encoder(args[0]), _encoder(args[1])
+        return lambda value: [[key(k), item(v)] for k, v in value.items()]
     raise TypeError(f"no stored form for {hint!r}")
 
 
@@ -278,8 +305,10 @@ def _decoder(hint: Any) -> _Convert:
         if origin is list or args[-1:] == (...,):
             return _decode_sequence(_decoder(args[0]), build)
         return _decode_fixed(tuple(_decoder(arg) for arg in args))
+    if origin in (set, frozenset):
+        return _decode_sequence(_decoder(args[0]), origin)
     if origin is dict:
-        return _expect(dict)
+        return _decode_mapping(_decoder(args[0]), _decoder(args[1]))
     raise TypeError(f"no stored form for {hint!r}")
 
 
@@ -347,6 +376,20 @@ def _decode_sequence(item: _Convert, build: type[Any]) -> _Convert:
         if type(value) is not list:
             raise DecodeError(f"{type(value).__name__} where a sequence belongs")
         return build(map(item, value))
+
+    return decode
+
+
+def _decode_mapping(key: _Convert, item: _Convert) -> _Convert:
+    def decode(value: Any) -> Any:
+        if type(value) is not list:
+            raise DecodeError(f"{type(value).__name__} where a mapping belongs")
+        found = {}
+        for pair in value:
+            if type(pair) is not list or len(pair) != 2:
+                raise DecodeError("malformed mapping")
+            found[key(pair[0])] = item(pair[1])
+        return found
 
     return decode
 
