@@ -616,3 +616,14 @@ def test_mermaid_front_matter_and_other_diagram_kinds() -> None:
     assert [n.label for n in flowchart.nodes] == ["In", "Out"] and flowchart.drawing == ""
     sequence = parse_mermaid("sequenceDiagram\n  A->>B: hello\n", 0)
     assert (sequence.nodes, sequence.drawing) == ((), "sequenceDiagram A->>B: hello")
+
+
+def test_a_legend_that_maps_colours_its_own_way_is_followed() -> None:
+    text = (
+        "# Phase 2\n\n## Architecture Diagram\n\n```mermaid\ngraph TB\n  A --> B\n  B --> C\n"
+        "  style A fill:#FFFF99\n  style B fill:#90EE90\n  style C fill:#87CEEB\n```\n\n"
+        "**Legend:**\n- 🟡 New in this phase\n- 🟢 Unchanged\n"
+    )
+    legends = {n.id: n.legend for n in parse_document(text).diagram.nodes}
+    # Yellow and green as the legend says; blue, which it does not name, as in the template.
+    assert legends == {"A": Legend.NEW, "B": Legend.UNCHANGED, "C": Legend.MODIFIED}

@@ -72,6 +72,7 @@ from phasediff.text import (
     plain,
     status_words,
     strip_symbols,
+    unmojibake,
     value_or_none,
 )
 
@@ -433,6 +434,99 @@ def legend_of_colour(colour: str) -> Legend | None:
     return Legend.MODIFIED
 
 
+LegendColours = tuple[tuple[str, Legend], ...]
+"""What a document's legend says each colour family means (``(("green", NEW), ...)``)."""
+
+_FAMILY_NAMES = {
+    "green": "green",
+    "lightgreen": "green",
+    "palegreen": "green",
+    "lime": "green",
+    "blue": "blue",
+    "lightblue": "blue",
+    "skyblue": "blue",
+    "yellow": "yellow",
+    "lightyellow": "yellow",
+    "gold": "yellow",
+    "orange": "orange",
+    "red": "red",
+    "pink": "red",
+    "lightpink": "red",
+    "salmon": "red",
+    "purple": "purple",
+    "violet": "purple",
+    "magenta": "purple",
+    "grey": "grey",
+    "gray": "grey",
+    "lightgray": "grey",
+    "lightgrey": "grey",
+    "white": "white",
+    "black": "black",
+}
+_LEGEND_MARKS = {
+    "🟢": "green",
+    "🟩": "green",
+    "🔵": "blue",
+    "🟦": "blue",
+    "🟡": "yellow",
+    "🟨": "yellow",
+    "🟠": "orange",
+    "🟧": "orange",
+    "🔴": "red",
+    "🟥": "red",
+    "🟣": "purple",
+    "🟪": "purple",
+    "⚪": "white",
+    "⬜": "white",
+    "⚫": "black",
+    "⬛": "black",
+}
+_COLOUR_WORD = re.compile(
+    r"(?i)#[0-9a-f]{3,8}\b|\b(?:light|pale|dark)?\s*(?:green|blue|yellow|orange|red|pink|purple"
+    r"|violet|gr[ae]y|white|black)\b"
+)
+
+
+def colour_family(colour: str) -> str | None:
+    """``#90EE90`` or ``lightgreen`` -> ``green``: the family a legend names a colour by."""
+    colour = re.sub(r"\s+", "", colour.strip().casefold())
+    if not colour.startswith("#"):
+        return _FAMILY_NAMES.get(re.sub(r"^(?:dark|pale)(?=\w)", "", colour) or colour)
+    digits = colour[1:]
+    if len(digits) in (3, 4):
+        digits = "".join(char * 2 for char in digits[:3])
+    try:
+        red, green, blue = (int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    except ValueError:
+        return None
+    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    if lightness > 0.97:
+        return "white"
+    if lightness < 0.1:
+        return "black"
+    if saturation < 0.15:
+        return "grey"
+    degrees = hue * 360
+    for limit, family in ((15, "red"), (45, "orange"), (70, "yellow"), (165, "green")):
+        if degrees < limit:
+            return family
+    return "blue" if degrees < 260 else "purple" if degrees < 330 else "red"
+
+
+def legend_colours(entries: Iterable[str]) -> LegendColours:
+    """The colour -> class pairs a legend's entries state (``🔴 Deprecated``, ``green: new``)."""
+    found: dict[str, Legend] = {}
+    for raw in entries:
+        for entry in re.split(r"[;,]", unmojibake(raw)):
+            category = legend_category(entry)
+            marks = [family for mark, family in _LEGEND_MARKS.items() if mark in entry]
+            words = [f for word in _COLOUR_WORD.findall(entry) if (f := colour_family(word))]
+            family = next(iter(marks + words), None)
+            if category is not None and family is not None:
+                found.setdefault(family, category)
+    return tuple(sorted(found.items(), key=lambda pair: pair[0]))
+
+
 def _fill_of(style: str) -> str | None:
     match = _FILL.search(style)
     return match.group(1).casefold() if match else None
@@ -559,20 +653,18 @@ class _MermaidReader:
             previous = group
             position = link.end()
 
-    def legend_of(self, node_id: str, colours: dict[str, Legend] | None) -> Legend | None:
+    def legend_of(
+        self, node_id: str, meaning: Callable[[str], Legend | None] | None
+    ) -> Legend | None:
         """A node's legend class: its drawn colour when colours are explained, else its class."""
         cls = self.classes.get(node_id, "")
         fill = self.styles.get(node_id)
-        if fill and colours is not None:
-            legend = colours.get(fill) or legend_of_colour(fill)
-            if legend is not None:
-                return legend
+        if fill and meaning is not None and (legend := meaning(fill)) is not None:
+            return legend
         if named := _CLASS_NAMES.get(cls.casefold()):
             return named
         fill = self.classdefs.get(cls)
-        if fill and colours is not None:
-            return colours.get(fill) or legend_of_colour(fill)
-        return None
+        return meaning(fill) if fill and meaning is not None else None
 
 
 def _shape_label(line: str, position: int) -> tuple[str | None, int]:
@@ -605,19 +697,22 @@ def _shape_label(line: str, position: int) -> tuple[str | None, int]:
     return None, position
 
 
-def parse_mermaid(text: str, first_line: int, *, legend: bool = False) -> Diagram:
+def parse_mermaid(
+    text: str, first_line: int, *, legend: bool = False, colours: LegendColours = ()
+) -> Diagram:
     """Nodes, edges and legend classes of a mermaid flowchart.
 
     Node colours say new / modified / unchanged / deprecated only where
-    something explains them: ``legend`` (the document has a legend block), a
-    ``subgraph Legend`` whose nodes name the classes, or classes named so
-    (``classDef new``).  Elsewhere a colour is decoration, and recolouring a
-    node is no change.
+    something explains them: ``legend`` (the document has a legend block;
+    ``colours``, what it says each colour family means, the template's hues
+    otherwise), a ``subgraph Legend`` whose nodes name the classes, or classes
+    named so (``classDef new``).  Elsewhere a colour is decoration, and
+    recolouring a node is no change.
 
     A diagram recurs unchanged across versions while the text above it moves,
     so it is parsed once per text and its line numbers re-based.
     """
-    diagram = _parse_mermaid_at_zero(text, legend)
+    diagram = _parse_mermaid_at_zero(text, legend or bool(colours), colours)
     if first_line == 0:
         return diagram
     return replace(
@@ -629,7 +724,7 @@ def parse_mermaid(text: str, first_line: int, *, legend: bool = False) -> Diagra
 
 
 @functools.lru_cache(maxsize=1024)
-def _parse_mermaid_at_zero(text: str, legend: bool) -> Diagram:
+def _parse_mermaid_at_zero(text: str, legend: bool, families: LegendColours) -> Diagram:
     lines = text.split("\n")
     start = 0
     if next((line.strip() for line in lines if line.strip()), "") == "---":
@@ -654,7 +749,14 @@ def _parse_mermaid_at_zero(text: str, legend: bool) -> Diagram:
         fill = reader.styles.get(node_id) or reader.classdefs.get(reader.classes.get(node_id, ""))
         if category is not None and fill:
             colours[fill] = category
-    explained = colours if (legend or colours) else None
+    by_family = dict(families)
+
+    def meaning(fill: str) -> Legend | None:
+        family = colour_family(fill)
+        found = colours.get(fill) or (by_family.get(family) if family else None)
+        return found or legend_of_colour(fill)
+
+    explained = meaning if (legend or colours) else None
     nodes = []
     for node_id, (label, line_no) in reader.labels.items():
         if node_id in reader.legend_nodes:
@@ -784,30 +886,42 @@ def _whats_new(sections: list[Section]) -> WhatsNew:
     )
 
 
-def has_legend(sections: Iterable[Section]) -> bool:
-    """Does the document explain its diagram's colours (a ``**Legend:**`` block, a Legend heading)?
+def read_legend(sections: Iterable[Section]) -> LegendColours | None:
+    """The document's diagram legend (a ``**Legend:**`` block, a Legend heading), or None.
 
     Without one, colours are the author's decoration and say nothing about
-    what is new or deprecated.
+    what is new or deprecated.  With one, its entries say what each colour
+    family means (``🔴 Deprecated``); families it does not name read as in the
+    template.
     """
+    found = False
+    entries: list[str] = []
     for section in sections:
         for sub in _walk(section):
-            if _LEGEND_TITLE.search(sub.title):
-                return True
-            if any(_LEGEND_TITLE.match(item.label) for item in sub.fields):
-                return True
-            if any(_LEGEND_TITLE.match(block.label) for block in sub.lists):
-                return True
-            if any(_LEGEND_TITLE.match(text) for text in sub.paragraphs):
-                return True
-    return False
+            titled = bool(_LEGEND_TITLE.search(sub.title))
+            found = found or titled
+            for item in sub.fields:
+                if _LEGEND_TITLE.match(item.label):
+                    found = True
+                    entries.append(item.value)
+            for block in sub.lists:
+                if titled or _LEGEND_TITLE.match(block.label):
+                    found = True
+                    entries.extend(item.text for item in _items(block.items))
+            for text in sub.paragraphs:
+                if _LEGEND_TITLE.match(text):
+                    found = True
+                    entries.append(text)
+    return legend_colours(entries) if found else None
 
 
-def _diagram(sections: list[Section], legend: bool) -> Diagram:
+def _diagram(sections: list[Section], legend: LegendColours | None) -> Diagram:
     blocks: list[CodeBlock] = [block for s in sections for sub in _walk(s) for block in sub.code]
     for block in blocks:
         if block.info == "mermaid":
-            return parse_mermaid(block.text, block.line, legend=legend)
+            return parse_mermaid(
+                block.text, block.line, legend=legend is not None, colours=legend or ()
+            )
     if blocks:
         block = blocks[0]
         return Diagram(kind="ascii", text=block.text, drawing=collapse(block.text), line=block.line)
@@ -1698,12 +1812,14 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
         )
     sorted_sections.extra.extend(leftovers)
     # Likewise the diagram: the first mermaid block anywhere when its section has none.
-    legend = has_legend(everything)
+    legend = read_legend(everything)
     if drawn is not None:
-        diagram = parse_mermaid(drawn.text, drawn.line, legend=legend)
+        diagram = parse_mermaid(
+            drawn.text, drawn.line, legend=legend is not None, colours=legend or ()
+        )
     else:
         diagram = _read(
-            ("diagram", str(legend)), get("diagram"), lambda s: _diagram(s, legend), memo
+            ("diagram", repr(legend)), get("diagram"), lambda s: _diagram(s, legend), memo
         )
     document = PhaseDocument(
         title=title,

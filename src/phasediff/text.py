@@ -115,7 +115,7 @@ def parse_status(text: str) -> Status | None:
     return Status.UNKNOWN if text.strip() else None
 
 
-def _unmojibake(text: str) -> str:
+def unmojibake(text: str) -> str:
     """UTF-8 text that was read as cp1252 (``ðŸš§ Blocked``), read back; other text as it is."""
     raw = bytearray()
     for char in text:
@@ -139,7 +139,7 @@ def status_words(text: str) -> str | None:
     """
     kept = (
         char
-        for char in plain(_unmojibake(text))
+        for char in plain(unmojibake(text))
         if unicodedata.category(char) not in ("So", "Sk", "Cf", "Co", "Cn", "Me")
         and char != "\ufe0f"
     )
