@@ -486,3 +486,23 @@ def test_log_says_a_deleted_document_in_one_line(
         for change in document["changes"]
     }
     assert {"Api", "Queue"} <= removed
+
+
+def test_a_long_edited_bullet_shows_the_words_that_differ(git_repo: GitRepoBuilder) -> None:
+    long = (
+        "The control plane keeps every deployment record for auditing and replays them "
+        "whenever the operator asks for a full rebuild of its state from scratch, "
+    )
+    git_repo.write("docs/phase-1/ARCHITECTURE.md", _moving_doc("Design", long + "nightly"))
+    git_repo.commit("nightly")
+    git_repo.write("docs/phase-1/ARCHITECTURE.md", _moving_doc("Design", long + "hourly"))
+    git_repo.commit("hourly")
+    result = invoke(git_repo.root, "1", "--from", "HEAD~1", "--to", "HEAD")
+    assert result.exit_code == 0, explain(result)
+    lines = [line for line in result.stdout.splitlines() if "control plane" in line]
+    # The bullet is removed and added again; both lines say which words differ.
+    assert len(lines) == 2 and lines[0] != lines[1]
+    assert sorted("hourly" in line for line in lines) == [False, True]
+    assert sorted("nightly" in line for line in lines) == [False, True]
+    log = invoke(git_repo.root, "log", "-n", "1")
+    assert "nightly" in log.stdout and "hourly" in log.stdout

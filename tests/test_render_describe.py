@@ -200,7 +200,7 @@ from tests.test_render_samples import INFO, A, B, C, N, R, W, change
         ),
         (
             change("data_flow", C, "data flow", "prose-changed", old="a" * 300, new="b" * 300),
-            "Data flow text edited",
+            f"Data flow text edited: {'a' * 79}… -> {'b' * 79}…",
         ),
         (
             change("document", C, "version", "document-version-changed", old="1.0", new="2.0"),
@@ -255,3 +255,29 @@ def test_values_are_compact() -> None:
 def test_note_and_key_are_one_line() -> None:
     item = change("components", R, "Prom\ntail", "component-removed", note="replaced\nby X")
     assert describe(item) == "Component Prom tail removed (replaced by X)"
+
+
+def test_an_edit_past_the_cut_still_shows_the_differing_words() -> None:
+    start = "Tokens are rotated by the platform operator every ninety days unless the tenant "
+    old, new = (
+        start + "administrator shortens it, weekly",
+        start + "administrator shortens it, daily",
+    )
+    sentence = describe(change("security", C, "security", "prose-changed", old=old, new=new))
+    before, _, after = sentence.partition(" -> ")
+    assert before.endswith("shortens it, weekly") and after.endswith("shortens it, daily")
+    assert before != after
+
+
+def test_two_long_items_that_differ_late_read_apart() -> None:
+    text = "The control plane keeps every deployment record and replays them on request, "
+    added = describe(change("limitations", A, text + "hourly", "limitation-added"))
+    removed = describe(change("limitations", R, text + "nightly", "limitation-removed"))
+    assert added.endswith("hourly") and removed.endswith("nightly")
+
+
+def test_a_removed_fact_says_what_it_was() -> None:
+    item = change(
+        "deployment", R, "disaster_recovery", "deployment-changed", old="nightly snapshots"
+    )
+    assert describe(item) == "Disaster recovery removed, was nightly snapshots"

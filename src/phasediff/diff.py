@@ -64,7 +64,7 @@ from phasediff.model import (
     Section,
 )
 from phasediff.rules import RULES
-from phasediff.text import format_duration, normalise_key, plain
+from phasediff.text import contrast, format_duration, normalise_key, plain
 
 STATUS_ORDER = {"planned": 0, "in_progress": 1, "complete": 2, "unknown": -1}
 
@@ -172,6 +172,10 @@ def _pairs(
     return removed, added, common
 
 
+#: Characters of an excerpt of edited text, on each side.
+EXCERPT_LIMIT = 240
+
+
 def _excerpt(old: str, new: str, context: int = 4) -> tuple[str, str]:
     """A short word-level excerpt around what changed between two texts."""
     a, b = old.split(), new.split()
@@ -184,12 +188,15 @@ def _excerpt(old: str, new: str, context: int = 4) -> tuple[str, str]:
     b_start, b_end = max(first[3] - context, 0), min(last[4] + context, len(b))
 
     def clip(words: list[str], start: int, end: int) -> str:
-        text = " ".join(words[start:end])
-        if len(text) > 240:
-            text = text[:239] + "…"
-        return ("…" if start > 0 else "") + text + ("…" if end < len(words) else "")
+        return (
+            ("…" if start > 0 else "")
+            + " ".join(words[start:end])
+            + ("…" if end < len(words) else "")
+        )
 
-    return clip(a, a_start, a_end), clip(b, b_start, b_end)
+    # A window of long words (or of a language written without spaces) is cut again by
+    # characters, around where the two differ: an excerpt always shows the difference.
+    return contrast(clip(a, a_start, a_end), clip(b, b_start, b_end), EXCERPT_LIMIT)
 
 
 # ---------------------------------------------------------------------------

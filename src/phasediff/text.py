@@ -255,3 +255,54 @@ def strip_symbols(text: str) -> str:
         if category[0] in "LNZ" or char in "&/'-.:":
             kept.append(char)
     return collapse("".join(kept))
+
+
+#: Characters kept before the first difference when a value is cut to show it.
+CONTRAST_LEAD = 24
+
+
+def contrast(old: str, new: str, limit: int) -> tuple[str, str]:
+    """``old`` and ``new`` cut to ``limit`` characters each, both showing where they differ.
+
+    Cutting each from its start would hide a difference that lies further on
+    (two identical lines for an edited sentence): each side instead starts a
+    little before the first character that differs, ``…`` marking every cut.
+    Texts that already fit, or that do not differ, are cut from the start.
+    """
+    if (len(old) <= limit and len(new) <= limit) or old == new:
+        return _cut(old, 0, limit), _cut(new, 0, limit)
+    same = 0
+    for a, b in zip(old, new, strict=False):
+        if a != b:
+            break
+        same += 1
+    start = max(same - CONTRAST_LEAD, 0)
+    if start > 0:
+        # Start at a word boundary when one is near, so no word is shown half.
+        space = old.rfind(" ", max(start - 12, 0), start + 1)
+        start = space + 1 if space >= 0 else start
+    # A side that fits is shown whole; the other from just before the difference.
+    return (
+        old if len(old) <= limit else _cut(old, start, limit),
+        new if len(new) <= limit else _cut(new, start, limit),
+    )
+
+
+def _cut(text: str, start: int, limit: int) -> str:
+    """``text[start:]`` within ``limit`` characters, ``…`` where it was cut."""
+    lead = "…" if start > 0 else ""
+    rest = text[start:]
+    room = limit - len(lead)
+    if len(rest) <= room:
+        return lead + rest
+    return lead + rest[: max(room - 1, 0)].rstrip() + "…"
+
+
+def elide_middle(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, cut in the middle: its start and its end stay,
+    so two long texts that differ near their end still read apart."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 3
+    head = limit - tail - 1
+    return text[:head].rstrip() + "…" + text[len(text) - tail :].lstrip()

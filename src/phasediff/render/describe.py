@@ -15,7 +15,7 @@ from typing import Any
 
 from phasediff.changes import Change, Kind
 from phasediff.render.common import jsonable
-from phasediff.text import collapse, format_duration
+from phasediff.text import collapse, contrast, elide_middle, format_duration
 
 VALUE_LIMIT = 80
 """Characters of a value or key shown before eliding with ``…``: one terminal line per change."""
@@ -175,7 +175,8 @@ def _progress(value: Any) -> str:
 
 
 def _key(change: Change) -> str:
-    return elide(collapse(change.key))
+    # Cut in the middle: an item's key is its text, and two long items often differ late.
+    return elide_middle(collapse(change.key), VALUE_LIMIT)
 
 
 def _noun(change: Change) -> str:
@@ -206,6 +207,10 @@ def _subject(change: Change) -> str:
 
 
 def _arrow(old: Any, new: Any, fmt: Callable[[Any], str] = format_value) -> str:
+    if isinstance(old, str) and isinstance(new, str) and fmt is format_value:
+        # Both sides cut around where they differ, never to the same words.
+        before, after = contrast(collapse(old) or '""', collapse(new) or '""', VALUE_LIMIT)
+        return f"{before} -> {after}"
     return f"{fmt(old)} -> {fmt(new)}"
 
 
@@ -247,7 +252,7 @@ def _generic(change: Change) -> str:
             return f"{where} added: {format_value(change.new)}"
         return f"{where} added" + (f": {detail}" if detail else "")
     if kind is Kind.REMOVED:
-        if field:
+        if field or (_fact(change) is not None and change.old not in (None, "", [], {})):
             return f"{where} removed, was {format_value(change.old)}"
         return f"{where} removed"
     if change.old is None and change.new is not None:
@@ -334,6 +339,8 @@ def _prose(change: Change) -> str:
         return f"{title} item removed: {format_value(change.old)}"
     if change.field and change.field != "text":
         return f"{title} {_field(change)}: {_arrow(change.old, change.new)}"
+    if isinstance(change.old, str) and isinstance(change.new, str):
+        return f"{title} text edited: {_arrow(change.old, change.new)}"
     return f"{title} text edited"
 
 
@@ -383,15 +390,29 @@ def _integration(change: Change) -> str:
     return _generic(change)
 
 
+def _summary(change: Change) -> str:
+    """The overview's prose: written, dropped, or edited (with the words that differ)."""
+    old, new = change.old, change.new
+    if not isinstance(old, str) or not isinstance(new, str):
+        return "Overview summary edited"
+    if not old.strip():
+        return f"Overview summary written: {format_value(new)}"
+    if not new.strip():
+        return f"Overview summary removed, was {format_value(old)}"
+    return f"Overview summary edited: {_arrow(old, new)}"
+
+
 def _generic_section(change: Change) -> str:
     """A section the template does not name: ``field`` locates the item inside it."""
-    label = elide(collapse(change.field or "").removeprefix("- ").strip())
+    full = collapse(change.field or "").removeprefix("- ").strip()
+    label = elide_middle(full, VALUE_LIMIT)
     if not label:
         return _generic(change)
     where = f"Section {_key(change)}, {label}"
     if change.old is None and change.new is not None:
         value = format_value(change.new)
-        return f"{where} added" + (f": {value}" if value != label else "")
+        same = value in (label, full) or collapse(str(change.new)) == full
+        return f"{where} added" + ("" if same else f": {value}")
     if change.new is None:
         return f"{where} removed"
     return f"{where}: {_arrow(change.old, change.new)}"
@@ -413,7 +434,7 @@ def _phase_section(change: Change) -> str:
 _PHRASES: dict[str, Callable[[Change], str]] = {
     "status-changed": lambda c: f"Status: {_arrow(c.old, c.new)}",
     "status-regressed": lambda c: f"Status regressed: {_arrow(c.old, c.new)}",
-    "summary-changed": lambda c: "Overview summary edited",
+    "summary-changed": _summary,
     "phase-renumbered": lambda c: (
         f"Phase {format_value(c.old)} document is now phase {format_value(c.new)}"
     ),
