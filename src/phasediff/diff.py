@@ -1684,6 +1684,7 @@ def diff_phases(
     _diff_rollback_time(out, base_doc, head_doc)
     _diff_success(out, base_doc, head_doc, phases=True)
     _drop_foreign_lines(out, base_doc, head_doc)
+    _note_carried_over(out, head)
     note = ""
     if scope == "all":
         compared = _diff_narrative(out, base_doc, head_doc)
@@ -1699,6 +1700,31 @@ def diff_phases(
     notes = tuple(replace(d, path=base_side.path) for d in base_doc.diagnostics)
     notes += tuple(replace(d, path=head_side.path) for d in head_doc.diagnostics)
     return replace(comparison, diagnostics=notes, scope=scope, note=note)
+
+
+def _note_carried_over(out: _Emitter, head: Effective) -> None:
+    """Say so when what a change shows of the head phase was stated in an earlier phase.
+
+    Comparing phase 2 with phase 4, Tempo added in phase 3 and not restated
+    in phase 4 reads ``Component Tempo added (carried over from phase 3)``.
+    """
+    names: dict[tuple[str, str], str] = {}
+    for section, entities in (
+        ("components", head.components.values()),
+        ("metrics", head.metrics.values()),
+        ("env", head.env.values()),
+        ("config_files", head.config_files.values()),
+    ):
+        for entity in entities:
+            origin = head.origins.get(f"{section}:{entity.key}")
+            if origin is not None and origin != head.phase:
+                names[(section, entity.name)] = origin
+    if not names:
+        return
+    for index, change in enumerate(out.changes):
+        origin = names.get((change.section, change.key))
+        if origin is not None and change.kind is not Kind.REMOVED and not change.note:
+            out.changes[index] = replace(change, note=f"carried over from phase {origin}")
 
 
 # -- the rest of two phase documents ------------------------------------------

@@ -83,6 +83,9 @@ class Effective:
     dashboards: dict[str, NamedItem] = field(default_factory=dict)
     removals: dict[str, Removal] = field(default_factory=dict)
     owner_notes: dict[str, str] = field(default_factory=dict)
+    #: ``section:key`` -> the phase whose document last stated the entity (components,
+    #: metrics, env vars, config files), so a comparison can say what carried over.
+    origins: dict[str, str] = field(default_factory=dict)
     diagram: Diagram = field(default_factory=Diagram)
     diagram_phase: str = ""  # the phase that drew ``diagram``
 
@@ -358,6 +361,7 @@ def next_effective(
         state.dashboards = dict(previous.dashboards)
         state.removals = dict(previous.removals)
         state.owner_notes = dict(previous.owner_notes)
+        state.origins = dict(previous.origins)
     documented = {component.key: component for component in doc.components}
     renamed_from: dict[str, Component] = {}
     for old_key, new_key in declared_renames(doc.components, renames).items():
@@ -388,6 +392,13 @@ def next_effective(
                 component if carried is None else overlay_component(carried, component)
             )
             state.removals.pop(key, None)
+    for section, keys in (
+        ("components", [key for key in documented if key not in deprecated]),
+        ("metrics", [m.key for m in doc.metrics]),
+        ("env", [e.key for e in doc.env]),
+        ("config_files", [c.key for c in doc.config_files]),
+    ):
+        state.origins.update((f"{section}:{key}", phase) for key in keys)
     state.metrics.update((m.key, m) for m in doc.metrics)
     state.env.update((e.key, e) for e in doc.env)
     state.config_files.update((c.key, c) for c in doc.config_files)
