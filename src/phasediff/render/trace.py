@@ -11,7 +11,7 @@ import enum
 import json
 from typing import Any
 
-from phasediff.render.common import finish, jsonable
+from phasediff.render.common import finish, jsonable, plural
 from phasediff.render.describe import describe, elide
 from phasediff.render.json import SCHEMA_VERSION, change_to_dict
 from phasediff.render.markdown import code, escape
@@ -78,7 +78,7 @@ def _text(trace: Trace) -> str:
         lines += [
             f"      {marker(change)} {terminal_safe(describe(change))}" for change in item.changes
         ]
-    lines += ["", f"{len(trace.commits)} commit(s) changed it."]
+    lines += ["", f"{plural(len(trace.commits), 'commit')} changed it."]
     return finish(lines)
 
 
