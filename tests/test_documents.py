@@ -11,7 +11,9 @@ from phasediff.config import Config
 from phasediff.documents import (
     DocumentRef,
     SourceDocument,
+    declared_phase,
     discover,
+    discovery_hints,
     find_phase,
     glob_to_regex,
     is_candidate,
@@ -21,6 +23,7 @@ from phasediff.documents import (
     phase_from_path,
     phase_from_text,
     phase_key,
+    phase_of,
     phase_sort_key,
     read_document,
 )
@@ -345,3 +348,37 @@ def test_a_document_in_another_encoding_is_found_but_not_read(
     assert read_document(repo, refs[0]).text == _doc()
     with pytest.raises(DocumentError, match="at HEAD is not UTF-8 \\(byte 0xe9 at offset 5\\)"):
         read_document(repo, refs[1])
+
+
+def test_phase_directories_the_globs_miss_are_noted_with_the_setting(
+    git_repo: GitRepoBuilder,
+) -> None:
+    git_repo.write("docs/phase2/ARCHITECTURE.md", "# Phase 2\n")
+    git_repo.write("docs/phase4/ORDER_FLOW_ARCHITECTURE.md", "# Phase 4 order flow\n")
+    git_repo.write("docs/phase31/README.md", "# Phase 3.1 — model checks\n")
+    git_repo.write("evidence/phase2_run/README.md", "# a run\n")
+    git_repo.commit("layout")
+    repo = Repository.open(git_repo.root)
+    config = Config()
+    refs = discover(repo, None, config)
+    assert [ref.path for ref in refs] == ["docs/phase2/ARCHITECTURE.md"]
+    notes = discovery_hints(repo.list_files(None), refs, config)
+    assert [note.split(" ", 1)[0] for note in notes[:2]] == ["docs/phase31/", "docs/phase4/"]
+    assert notes[-1].startswith("To include them, set in [tool.phasediff]: globs = [")
+    assert '"**/phase*/*ARCHITECTURE*.md"' in notes[-1]
+    assert '"docs/phase31/README.md"' in notes[-1]
+    assert not any("evidence" in note for note in notes)
+    # With those globs, phase31 titled "Phase 3.1" is phase 3.1.
+    wider = Config(globs=(*config.globs, "**/phase*/*ARCHITECTURE*.md", "docs/phase31/README.md"))
+    assert [(ref.phase, ref.path) for ref in discover(repo, None, wider)] == [
+        ("2", "docs/phase2/ARCHITECTURE.md"),
+        ("3.1", "docs/phase31/README.md"),
+        ("4", "docs/phase4/ORDER_FLOW_ARCHITECTURE.md"),
+    ]
+    assert discovery_hints(repo.list_files(None), discover(repo, None, wider), wider) == []
+
+
+def test_a_dotted_title_counts_only_where_the_path_has_its_digits() -> None:
+    assert phase_of(declared_phase("# Phase 3.1 — checks\n"), "docs/phase31/README.md") == "3.1"
+    assert phase_of(declared_phase("# Phase 3.1 — checks\n"), "docs/phase4/README.md") == "4"
+    assert phase_of(declared_phase("**Phase:** 7\n"), "docs/phase31/README.md") == "7"

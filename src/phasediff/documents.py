@@ -183,6 +183,39 @@ def phase_from_text(text: str) -> str | None:
     return None
 
 
+_TITLE_PREFIX = "title:"
+_DOTTED_TITLE = re.compile(r"^#\s+phase[-_ ]?(?P<id>\d+(?:\.\d+)+)(?![\w.])", re.IGNORECASE)
+
+
+def declared_phase(text: str) -> str | None:
+    """What a document says of its phase: its ``**Phase:**`` field, else a dotted phase in
+    its title (``# Phase 3.1 …``, kept as ``title:3.1`` for ``phase_of`` to weigh)."""
+    field = phase_from_text(text)
+    if field is not None:
+        return field
+    for line in text.splitlines()[:PHASE_FIELD_LINES]:
+        if line.startswith("#"):
+            found = _DOTTED_TITLE.match(line.strip())
+            return _TITLE_PREFIX + found.group("id") if found else None
+    return None
+
+
+def phase_of(declared: str | None, path: str) -> str | None:
+    """A document's phase from what it declares (``declared_phase``) and its path.
+
+    The field wins.  A dotted title counts only where the path writes the same
+    number without its dots (``phase31`` titled "Phase 3.1" is phase 3.1), for
+    a directory name cannot hold the dot that the title can.
+    """
+    from_path = phase_from_path(path)
+    if declared is None:
+        return from_path
+    if not declared.startswith(_TITLE_PREFIX):
+        return declared
+    dotted = declared[len(_TITLE_PREFIX) :]
+    return dotted if from_path is not None and from_path == dotted.replace(".", "") else from_path
+
+
 def is_placeholder(phase: str) -> bool:
     """Whether ``phase`` is the template's unfilled value, not a real phase."""
     return phase.casefold() in _PLACEHOLDERS
@@ -236,12 +269,66 @@ def discover(repo: Repository, rev: str | None, config: Config) -> list[Document
             # says what is missing when it is actually needed.
             blob, data = exc.blob, b""
         text = data.decode("utf-8", errors="replace")
-        phase = phase_from_text(text) or phase_from_path(path)
+        phase = phase_of(declared_phase(text), path)
         if phase is None or is_placeholder(phase):
             continue
         refs.append(DocumentRef(phase=phase, path=path, rev=rev, blob=blob))
     refs.sort(key=lambda ref: (phase_sort_key(ref.phase), ref.path))
     return refs
+
+
+#: File names listed per directory in a discovery hint.
+HINT_FILES = 4
+
+
+def discovery_hints(files: Iterable[str], refs: Sequence[DocumentRef], config: Config) -> list[str]:
+    """Notes on phase directories whose documents the globs miss, and the setting to fix it.
+
+    A directory named like a phase (``docs/phase4/``, ``docs/phase31/``) that
+    holds markdown but no phase document was most likely meant to: its document
+    has another name (``ACTION_TRANSACTION_ARCHITECTURE.md``) or sits beside
+    files the globs do not name.  The last note is the ``globs`` setting that
+    includes them.
+    """
+    found = {PurePosixPath(ref.path).parent for ref in refs}
+    homes = {directory.parent for directory in found}  # where the phase directories are
+    missed: dict[PurePosixPath, list[str]] = {}
+    for path in files:
+        pure = PurePosixPath(path)
+        if pure.suffix.casefold() != ".md" or pure.parent in found:
+            continue
+        if not _PATH_PHASE.match(pure.parent.name) or matches_any(path, config.exclude):
+            continue
+        missed.setdefault(pure.parent, []).append(pure.name)
+    # Beside the phase directories found, or holding an architecture document: not any
+    # directory that happens to start with "phase" (evidence/phase2_run/).
+    missed = {
+        directory: names
+        for directory, names in missed.items()
+        if directory.parent in homes or any("architecture" in n.casefold() for n in names)
+    }
+    notes: list[str] = []
+    globs: list[str] = []
+    for directory, names in sorted(missed.items()):
+        names.sort()
+        shown = ", ".join(names[:HINT_FILES]) + (
+            f" and {len(names) - HINT_FILES} more" if len(names) > HINT_FILES else ""
+        )
+        notes.append(
+            f"{directory}/ is named like a phase directory, but none of its files matches "
+            f"the globs: {shown}."
+        )
+        named = [name for name in names if "architecture" in name.casefold()]
+        if named:
+            glob = "**/phase*/*ARCHITECTURE*.md"
+        else:
+            glob = f"{directory}/{'README.md' if 'README.md' in names else names[0]}"
+        if glob not in globs and glob not in config.globs:
+            globs.append(glob)
+    if globs:
+        listed = ", ".join(f'"{glob}"' for glob in (*config.globs, *globs))
+        notes.append(f"To include them, set in [tool.phasediff]: globs = [{listed}]")
+    return notes
 
 
 def find_phase(refs: Sequence[DocumentRef], phase: str, rev: str | None = None) -> DocumentRef:

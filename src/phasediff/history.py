@@ -49,14 +49,15 @@ from phasediff.diff import DiffOptions, diff_documents, phase_renumbered
 from phasediff.documents import (
     PHASE_FIELD_LINES,
     DocumentRef,
+    declared_phase,
     find_phase,
     is_candidate,
     is_placeholder,
     load_text,
     pathspecs,
     phase_from_path,
-    phase_from_text,
     phase_key,
+    phase_of,
     phase_sort_key,
 )
 from phasediff.errors import DocumentError, PhasediffError, RepositoryError, UnknownPhaseError
@@ -436,7 +437,7 @@ class _Walk:
         """Every phase a version in ``log`` belongs to, in natural order."""
         seen: dict[str, str] = {}
         for blob, path, _ in self.candidate_blobs(log):
-            phase = self.fields.get(blob) or phase_from_path(path)
+            phase = phase_of(self.fields.get(blob), path)
             if phase is not None and not is_placeholder(phase):
                 seen.setdefault(phase_key(phase), phase)
         return sorted(seen.values(), key=phase_sort_key)
@@ -461,7 +462,7 @@ class _Walk:
                 # The text's UTF-8 is the blob's bytes without a byte-order mark: no re-encoding.
                 self.texts[blob] = data.removeprefix(_BOM)
                 if blob not in self.fields:
-                    self.fields[blob] = phase_from_text(_head(text))
+                    self.fields[blob] = declared_phase(_head(text))
                     self.cache.put_phase(blob, self.fields[blob])
                 return True
             self.unreadable[blob] = reason
@@ -500,7 +501,7 @@ class _Walk:
             # An unreadable version keeps the phase its path names: its pair is then
             # bridged over it (``bridge``) rather than taken for an addition.
             self.read(blob, path, commit)
-        phase = self.fields.get(blob) or phase_from_path(path)
+        phase = phase_of(self.fields.get(blob), path)
         if phase is None or is_placeholder(phase):
             return None
         return _Version(path, blob, phase)
@@ -527,7 +528,7 @@ class _Walk:
         if lineage is None:
             return None
         blob, path, _ = self.lineages.versions[lineage][-1]
-        phase = self.fields.get(blob) or phase_from_path(path)
+        phase = phase_of(self.fields.get(blob), path)
         return None if phase is None else phase_key(phase)
 
     def final_path(self, pair: _Pair) -> str | None:

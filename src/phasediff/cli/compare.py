@@ -26,6 +26,7 @@ from phasediff.cli.common import (
     write_stdout,
     write_step_summary,
 )
+from phasediff.documents import discovery_hints
 from phasediff.errors import EXIT_OK
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
@@ -168,6 +169,8 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
         for row in [header, *rows]
     ]
     write_stdout("".join(line + "\n" for line in lines))
+    for hint in discovery_hints(project.repo.list_files(rev), refs, project.config):
+        click.echo(f"Note: {hint}", err=True)
     return EXIT_OK
 
 
