@@ -1657,7 +1657,7 @@ def diff_phases(
     base_doc, head_doc = base.document, head.document
     _diff_overview(out, base_doc, head_doc, phases=True)
     # A phase without a mermaid diagram carries the previous one (effective.py).
-    _diff_diagram(out, base.diagram, head.diagram, phases=True)
+    _diff_carried_diagram(out, base, head)
     removals = {key: removal for key, removal in head.removals.items() if key in base.components}
     replaced = {key for key, removal in removals.items() if removal.replacement}
     _diff_components(
@@ -1905,6 +1905,23 @@ def _diff_deployment_notes(out: _Emitter, old: Deployment, new: Deployment) -> N
             (old.line, new.line),
             skip=_DEPLOYMENT_FACTS,
         )
+
+
+def _diff_carried_diagram(out: _Emitter, base: Effective, head: Effective) -> None:
+    """The two phases' diagrams; one a phase carries over says so, and has no line here.
+
+    Phase 3 drawing no diagram compares as phase 2's drawing: each change says
+    whose drawing it is, and a line of phase 2's file never points into phase 3's.
+    """
+    start = len(out.changes)
+    _diff_diagram(out, base.diagram, head.diagram, phases=True)
+    if base.diagram_phase == base.phase:
+        return
+    note = f"phase {base.phase} draws no diagram: phase {base.diagram_phase}'s carried over"
+    out.changes[start:] = [
+        replace(c, note=c.note or note, line=0 if c.path == out.base_path else c.line)
+        for c in out.changes[start:]
+    ]
 
 
 def _documented(doc: PhaseDocument) -> set[tuple[str, str]]:
