@@ -1687,7 +1687,13 @@ def diff_phases(
     _note_carried_over(out, head)
     note = ""
     if scope == "all":
+        first = len(out.changes)
         compared = _diff_narrative(out, base_doc, head_doc)
+        # Phase N-1's news not listed as new again in phase N is history, not a removal.
+        for index in range(first, len(out.changes)):
+            change = out.changes[index]
+            if change.section == "whats_new" and change.kind is Kind.REMOVED and not change.note:
+                out.changes[index] = replace(change, note=f"new in phase {base.phase}")
         if not base.components and not head.components:
             note = (
                 f"neither document names components; compared {compared} "
