@@ -506,3 +506,21 @@ def test_a_long_edited_bullet_shows_the_words_that_differ(git_repo: GitRepoBuild
     assert sorted("nightly" in line for line in lines) == [False, True]
     log = invoke(git_repo.root, "log", "-n", "1")
     assert "nightly" in log.stdout and "hourly" in log.stdout
+
+
+def test_a_bridged_version_prints_the_same_cached_or_not(
+    git_repo: GitRepoBuilder, tmp_path: Path
+) -> None:
+    doc = "docs/phase-1/ARCHITECTURE.md"
+    for rule in ("one", "two", "three"):
+        git_repo.write(doc, _moving_doc("Design", f"rule {rule}"))
+        git_repo.commit(f"rule {rule}")
+    lost = git_repo.blob("HEAD~1", doc)
+    (git_repo.root / ".git" / "objects" / lost[:2] / lost[2:]).unlink()
+    result = _same_cached_and_not(git_repo.root, tmp_path / "cache", "log")
+    assert "compared with the version at" in result.stdout
+    assert result.stderr.count("Warning: skipped") == 1
+    changelog = _same_cached_and_not(
+        git_repo.root, tmp_path / "cache", "changelog", "--from", "HEAD~2", "--to", "HEAD"
+    )
+    assert "rule three" in changelog.stdout
