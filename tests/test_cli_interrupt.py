@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
-COMMITS = 700  # enough pairs for the worker pool (history.PARALLEL_MIN_PAIRS)
+COMMITS = 2500  # enough pairs for the worker pool, and a walk long enough to be caught
 
 
 def _fast_import(repo: GitRepoBuilder) -> None:
