@@ -1,14 +1,40 @@
 """Full-history speed: ``phasediff log`` against ``git log -p`` on a synthetic repository.
 
-Run: ``python benchmarks/history.py [--commits 2000 10000] [--repeat 5] [--quick]``.
+Run: ``python benchmarks/history.py [--commits 2000 10000] [--repeat 5] [--mix both]
+[--baseline DIR] [--quick]``.
 
-For each N the script builds, with one ``git fast-import`` stream, a repository
-of N commits: 8 phase documents (about 13 KB each, written like the template:
-components with YAML configuration, metric, env-var and config-file tables,
-checklists) edited by realistic commits, a fifth of them touching two documents,
-a few only re-wrapping prose or re-ordering rows, and a third of all commits
-touching other files only.  Then, side by side in one run, ``--repeat`` times
-each, it measures (medians):
+For each N and each edit mix the script builds, with one ``git fast-import``
+stream, a repository of N commits: 8 phase documents (written like the
+template: components with YAML configuration, metric, env-var and config-file
+tables, checklists) edited by seeded, realistic commits, a fifth of them
+touching two documents, and a third of all commits touching other files only.
+
+``--mix old`` is the first generator, unchanged (documents of about 13 KB): one
+edit per commit drawn from config tweaks, patch releases, metric rows, env-var
+defaults, checkbox ticks, limitations, overview wording, a few re-wraps and
+reversed table rows, RTO/RPO and status bumps.
+
+``--mix new`` (documents of 10-30 KB, phase 8 about 60 KB with one long YAML
+block) draws from another mix, so that the walk is not tuned on one shape only:
+
+* a ``### Component N:`` subsection inserted or removed in the middle, which
+  renumbers every component after it (13 %);
+* several sections edited in one commit: status and date bump, a checkbox
+  ticked, a metric row added, an env-var default changed, together (20 %);
+* table rows re-ordered by a shuffle (form only, 6 %);
+* a document moved to another directory (0.5 %, at most once a document);
+* a key of the long YAML block edited (12 %);
+* and the old mix's single edits for the rest.
+
+``--mix both`` (the default) builds and measures both and prints their tables
+one after the other, so that progress on one is not bought with the other.
+
+``--baseline DIR`` measures a second copy of phasediff (``DIR/phasediff``, for
+example ``git archive main src/phasediff | tar -x -C /tmp/before`` and
+``--baseline /tmp/before/src``) in the same run, interleaved with this one:
+figures before and after a change, taken under the same machine load.
+
+Side by side in one run, ``--repeat`` times each, it measures (medians):
 
 * ``git log -p`` over the phase-document paths (the reference);
 * ``phasediff log`` over the full history, cold (an empty cache directory,
@@ -113,6 +139,12 @@ class Document:
     version: int = 1
     reversed_rows: bool = False
     serial: int = 0
+    bulk: int = 0  # extra copies of the unedited bulk sections (the new mix's larger documents)
+    moved: bool = False  # the new mix moves a document once, to docs/archive/
+
+    @property
+    def path(self) -> str:
+        return _doc_path(self.phase, archived=self.moved)
 
     def render(self) -> str:
         out: list[str] = [f"# Phase {self.phase} Architecture: Synthetic Platform {self.phase}", ""]
@@ -130,6 +162,8 @@ class Document:
         for index, component in enumerate(self.components, 1):
             out += _component(index, component)
         out += _fixed_sections(self.phase)
+        for copy in range(self.bulk):
+            out += _bulk_section(self.phase, copy)
         out += ["## Deployment Architecture", "", "### High Availability", "", "**Network:**"]
         ports = ", ".join(f"{c.port}/tcp ({c.name})" for c in self.components)
         out += [f"- Ports opened: {ports}", "", "**Disaster Recovery:**"]
@@ -205,6 +239,22 @@ def _fixed_sections(phase: int) -> list[str]:
     out += ["## References", "", "### External Resources"]
     out += [f"- [{name} Docs](https://example.com/{name.lower()})" for name in TECHNOLOGIES]
     return [*out, "", "---", ""]
+
+
+def _bulk_section(phase: int, copy: int) -> list[str]:
+    """One more unedited section with subsections: prose, a table and a list."""
+    words = list(WORDS)
+    out = [f"## Operations Notes {copy + 1}", ""]
+    for sub in range(4):
+        rotated = " ".join(words[(sub * 7 + copy) % len(words) :] + words[: (sub * 7 + copy)])
+        out += [f"### Runbook {copy + 1}.{sub + 1}", "", *_wrap(rotated, 88), ""]
+        out += ["| Step | Owner | Note |", "|---|---|---|"]
+        out += [
+            f"| {step} | team-{phase}-{sub} | {' '.join(words[step : step + 6])} |"
+            for step in range(1, 7)
+        ]
+        out += ["", *[f"- {' '.join(words[i : i + 8])}" for i in (2, 11, 23)], ""]
+    return [*out, "---", ""]
 
 
 def _initial(phase: int, rng: random.Random) -> Document:
@@ -288,43 +338,127 @@ def _edit(doc: Document, rng: random.Random) -> str:
     return f"phase-{doc.phase}: {component.name} purpose"
 
 
-def _doc_path(phase: int) -> str:
-    return f"docs/phase-{phase}/ARCHITECTURE.md"
+def _new_component(phase: int, serial: int, rng: random.Random, keys: int = 5) -> Component:
+    name = f"{TECHNOLOGIES[serial % len(TECHNOLOGIES)]} {phase}{serial}"
+    blocks = ("server", "storage", "limits", "ingester", "querier", "compactor")
+    config = {
+        block: {f"{block}_{key}": f"{rng.randint(1, 500)}s" for key in range(keys)}
+        for block in (blocks if keys > 5 else blocks[:4])
+    }
+    purpose = " ".join(rng.choice(WORDS) for _ in range(14)).capitalize() + "."
+    return Component(
+        name, name.rsplit(" ", 1)[0], [1, serial % 7, 0], purpose, config, 9000 + serial
+    )
+
+
+def _initial_new(phase: int, rng: random.Random) -> Document:
+    """The new mix's starting document: 10-30 KB; phase 8 about 60 KB.
+
+    Its first component carries the long YAML block (6 blocks of 25 keys).
+    """
+    doc = _initial(phase, rng)
+    count = 14 if phase == PHASES else 3 + phase % 5
+    doc.components = [_new_component(phase, 0, rng, keys=25)]
+    doc.components += [_new_component(phase, index, rng) for index in range(1, count)]
+    doc.bulk = 12 if phase == PHASES else phase % 4
+    doc.serial = count
+    return doc
+
+
+def _edit_new(doc: Document, rng: random.Random) -> str:
+    """Apply one edit of the new mix to ``doc``; return the commit subject."""
+    choice = rng.random()
+    if choice < 0.13:
+        return _renumber(doc, rng)
+    if choice < 0.33:
+        doc.serial += 1
+        doc.status = rng.choice(("🚧 In Progress", "✅ Complete", "📋 Planned"))
+        doc.completed = f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        doc.version += 1
+        index = rng.randrange(len(doc.criteria))
+        doc.criteria[index] = (doc.criteria[index][0], not doc.criteria[index][1])
+        name = f"synthetic_{doc.phase}_extra_{doc.serial}_total"
+        doc.metrics.append((name, "Gauge", " ".join(rng.choice(WORDS) for _ in range(5)), "N/A"))
+        if len(doc.metrics) > 14:
+            del doc.metrics[0]
+        index = rng.randrange(len(doc.env))
+        env = doc.env[index]
+        doc.env[index] = (env[0], f"value-{doc.serial}", env[2], env[3])
+        return f"phase-{doc.phase}: status, criteria, metrics and defaults for the release"
+    if choice < 0.39:
+        for rows in (doc.metrics, doc.env, doc.files):
+            rng.shuffle(rows)
+        return f"phase-{doc.phase}: re-order table rows (no content change)"
+    if choice < 0.395 and not doc.moved:
+        doc.moved = True
+        return f"phase-{doc.phase}: move the document to docs/archive/"
+    if choice < 0.515:
+        config = doc.components[0].config
+        block = rng.choice(list(config))
+        key = rng.choice(list(config[block]))
+        config[block][key] = f"{rng.randint(1, 900)}s"
+        return f"phase-{doc.phase}: tune {doc.components[0].name} {key} (long YAML)"
+    return _edit(doc, rng)
+
+
+def _renumber(doc: Document, rng: random.Random) -> str:
+    """Insert or remove a component in the middle: every later ``### Component N`` renumbers."""
+    doc.serial += 1
+    low, high = 3, (18 if doc.phase == PHASES else 10)
+    count = len(doc.components)
+    if count > low and (count >= high or rng.random() < 0.5):
+        removed = doc.components.pop(rng.randrange(1, count - 1))
+        return f"phase-{doc.phase}: drop {removed.name}"
+    component = _new_component(doc.phase, doc.serial, rng)
+    doc.components.insert(rng.randrange(1, count), component)
+    return f"phase-{doc.phase}: add {component.name}"
+
+
+def _doc_path(phase: int, *, archived: bool = False) -> str:
+    return f"docs/{'archive/' if archived else ''}phase-{phase}/ARCHITECTURE.md"
 
 
 def _data(payload: bytes) -> bytes:
     return b"data %d\n%s\n" % (len(payload), payload)
 
 
-def fast_import_stream(commits: int, seed: int = 1) -> Iterator[bytes]:
+MIXES = ("old", "new")
+
+
+def fast_import_stream(commits: int, seed: int = 1, mix: str = "old") -> Iterator[bytes]:
     """The ``git fast-import`` commands of the synthetic history, chunk by chunk."""
     rng = random.Random(seed)
-    docs = [_initial(phase, rng) for phase in range(1, PHASES + 1)]
+    initial, edit = (_initial, _edit) if mix == "old" else (_initial_new, _edit_new)
+    docs = [initial(phase, rng) for phase in range(1, PHASES + 1)]
     for index in range(commits):
         name, email = AUTHORS[index % len(AUTHORS)]
         when = EPOCH + index * 3600
         files: dict[str, bytes] = {}
+        deleted: list[str] = []
         if index == 0:
             subject = "Add the phase documents"
-            files = {_doc_path(doc.phase): doc.render().encode() for doc in docs}
+            files = {doc.path: doc.render().encode() for doc in docs}
         elif index % 3 == 2:
             subject = f"app: change {index}"
             files = {f"src/module_{index % 50}.py": f"VALUE = {index}\n".encode()}
         else:
             touched = rng.sample(docs, 2 if rng.random() < 0.2 else 1)
-            subjects = [_edit(doc, rng) for doc in touched]
+            before = [doc.path for doc in touched]
+            subjects = [edit(doc, rng) for doc in touched]
             subject = "; ".join(subjects)
-            files = {_doc_path(doc.phase): doc.render().encode() for doc in touched}
+            files = {doc.path: doc.render().encode() for doc in touched}
+            deleted = [path for path in before if path not in files]
         chunk = [b"commit refs/heads/main\n"]
         person = f"{name} <{email}> {when} +0000".encode()
         chunk += [b"author " + person + b"\n", b"committer " + person + b"\n"]
         chunk.append(_data(subject.encode()))
+        chunk += [b"D " + path.encode() + b"\n" for path in deleted]
         for path, content in files.items():
             chunk.append(b"M 100644 inline " + path.encode() + b"\n" + _data(content))
         yield b"".join(chunk) + b"\n"
 
 
-def build_repository(path: Path, commits: int, seed: int = 1) -> None:
+def build_repository(path: Path, commits: int, seed: int = 1, mix: str = "old") -> None:
     """A fresh repository at ``path`` with the synthetic history on ``main``."""
     path.mkdir(parents=True)
     _git(path, "init", "--quiet", "--initial-branch=main")
@@ -335,7 +469,7 @@ def build_repository(path: Path, commits: int, seed: int = 1) -> None:
         env={**os.environ, **GIT_ENV},
     )
     assert process.stdin is not None
-    for chunk in fast_import_stream(commits, seed):
+    for chunk in fast_import_stream(commits, seed, mix):
         process.stdin.write(chunk)
     process.stdin.close()
     if process.wait() != 0:
@@ -404,100 +538,143 @@ def _median(runs: list[Run]) -> Run:
     )
 
 
-def snapshot(workdir: Path) -> Path:
+def snapshot(workdir: Path, source: Path | None = None, name: str = "code") -> Path:
     """A copy of the phasediff package that every run of one measurement imports.
 
     The cache is keyed by a hash of phasediff's source, so an edit to it during a
     long measurement (in a shared working tree) would silently turn warm runs
-    cold; a snapshot keeps all runs on one version of the code.
+    cold; a snapshot keeps all runs on one version of the code.  ``source`` is a
+    directory holding another ``phasediff`` package (``--baseline``).
     """
-    spec = importlib.util.find_spec("phasediff")
-    if spec is None or spec.origin is None:
-        raise SystemExit("phasediff is not importable; install it (pip install -e .)")
-    target = workdir / "code"
-    shutil.copytree(Path(spec.origin).parent, target / "phasediff")
+    if source is None:
+        spec = importlib.util.find_spec("phasediff")
+        if spec is None or spec.origin is None:
+            raise SystemExit("phasediff is not importable; install it (pip install -e .)")
+        package = Path(spec.origin).parent
+    else:
+        package = source / "phasediff"
+        if not (package / "__init__.py").is_file():
+            raise SystemExit(f"{source} holds no phasediff package (no phasediff/__init__.py)")
+    target = workdir / name
+    shutil.copytree(package, target / "phasediff")
     # Byte-compiled like an installed package: with PYTHONDONTWRITEBYTECODE set (as
     # on some CI machines) every run would otherwise compile the package afresh.
     compileall.compile_dir(target, quiet=1)
     return target
 
 
-def measure(repo: Path, repeat: int, workdir: Path) -> dict[str, Run]:
-    """Every measurement, interleaved round by round so that machine noise hits all alike."""
-    code = snapshot(workdir)
+KINDS = ("cold", "warm", "incremental")
+
+
+def measure(
+    repo: Path, repeat: int, workdir: Path, codes: dict[str, Path | None]
+) -> dict[str, Run]:
+    """Every measurement, interleaved round by round so that machine noise hits all alike.
+
+    ``codes`` names the phasediff packages to measure (``None``: the importable one);
+    the results are keyed ``git`` and ``<kind>:<name>``.
+    """
     phasediff = [sys.executable, "-m", "phasediff", "log"]
     specs = [f":(top,glob,icase){glob}" for glob in ("**/phase*/ARCHITECTURE.md",)]
     git_log_p = ["git", "log", "-p", "--no-color", "main", "--", *specs]
     trace = workdir / "git-trace.txt"
-    warm_dir = workdir / "warm"
-    base_dir = workdir / "base"
     # The incremental baseline: a cache warmed before the last 5 document commits,
     # copied afresh before each run.
     fifth = _git(repo, "rev-list", "--max-count=5", "main", "--", *specs).split()[-1]
-    run_once([*phasediff, "--to", f"{fifth}^", "--cache-dir", str(base_dir)], repo, code=code)
-    run_once([*phasediff, "--cache-dir", str(warm_dir)], repo, code=code)
-    results: dict[str, list[Run]] = {"git": [], "cold": [], "warm": [], "incremental": []}
+    code: dict[str, Path] = {}
+    for name, source in codes.items():
+        code[name] = snapshot(workdir, source, f"code-{name}")
+        base_dir, warm_dir = workdir / f"base-{name}", workdir / f"warm-{name}"
+        run_once(
+            [*phasediff, "--to", f"{fifth}^", "--cache-dir", str(base_dir)], repo, code=code[name]
+        )
+        run_once([*phasediff, "--cache-dir", str(warm_dir)], repo, code=code[name])
+    results: dict[str, list[Run]] = {"git": []}
     for _ in range(repeat):
         results["git"].append(run_once(git_log_p, repo))
-        cold_dir = workdir / "cold"
-        shutil.rmtree(cold_dir, ignore_errors=True)
-        results["cold"].append(
-            run_once([*phasediff, "--cache-dir", str(cold_dir)], repo, trace, code)
-        )
-        results["warm"].append(
-            run_once([*phasediff, "--cache-dir", str(warm_dir)], repo, trace, code)
-        )
-        scratch = workdir / "incremental"
-        shutil.rmtree(scratch, ignore_errors=True)
-        shutil.copytree(base_dir, scratch)
-        results["incremental"].append(
-            run_once([*phasediff, "--cache-dir", str(scratch)], repo, trace, code)
-        )
+        for name in codes:
+            cold_dir = workdir / "cold"
+            shutil.rmtree(cold_dir, ignore_errors=True)
+            cold = [*phasediff, "--cache-dir", str(cold_dir)]
+            warm = [*phasediff, "--cache-dir", str(workdir / f"warm-{name}")]
+            scratch = workdir / "incremental"
+            shutil.rmtree(scratch, ignore_errors=True)
+            shutil.copytree(workdir / f"base-{name}", scratch)
+            incremental = [*phasediff, "--cache-dir", str(scratch)]
+            for kind, command in zip(KINDS, (cold, warm, incremental), strict=True):
+                run = run_once(command, repo, trace, code[name])
+                results.setdefault(f"{kind}:{name}", []).append(run)
     return {name: _median(runs) for name, runs in results.items()}
 
 
-def report(commits: int, build_seconds: float, stats: dict[str, Run], versions: int) -> None:
+def report(
+    title: str, build_seconds: float, stats: dict[str, Run], versions: int, names: Sequence[str]
+) -> None:
     git = stats["git"].seconds
-    print(f"\nN = {commits} commits, {versions} document versions (built in {build_seconds:.1f} s)")
-    print(f"{'measurement':<34} {'median s':>9} {'x git':>7} {'peak MB':>8} {'log':>4} {'cat':>4}")
+    print(f"\n{title}, {versions} document versions (built in {build_seconds:.1f} s)")
+    width = 34 + max(len(f" [{name}]") for name in names) if len(names) > 1 else 34
+    heads = f"{'median s':>9} {'x git':>7} {'peak MB':>8} {'log':>4} {'cat':>4}"
+    print(f"{'measurement':<{width}} {heads}")
     labels = {
-        "git": "git log -p (phase documents)",
         "cold": "phasediff log, cold (empty cache)",
         "warm": "phasediff log, warm",
         "incremental": "phasediff log, +5 commits on warm",
     }
-    for name, label in labels.items():
-        run = stats[name]
-        counts = "" if name == "git" else f"{run.git_log:>4} {run.cat_file:>4}"
+    rows = [("git log -p (phase documents)", stats["git"], "")]
+    for name in names:
+        suffix = f" [{name}]" if len(names) > 1 else ""
+        rows += [(labels[kind] + suffix, stats[f"{kind}:{name}"], name) for kind in KINDS]
+    for label, run, name in rows:
+        counts = f"{run.git_log:>4} {run.cat_file:>4}" if name else ""
         print(
-            f"{label:<34} {run.seconds:>9.3f} {run.seconds / git:>7.2f} "
+            f"{label:<{width}} {run.seconds:>9.3f} {run.seconds / git:>7.2f} "
             f"{run.max_rss_mb:>8.0f} {counts}"
         )
-    print(f"incremental / warm: {stats['incremental'].seconds / stats['warm'].seconds:.2f}")
+    for name in names:
+        ratio = stats[f"incremental:{name}"].seconds / stats[f"warm:{name}"].seconds
+        suffix = f" [{name}]" if len(names) > 1 else ""
+        print(f"incremental / warm{suffix}: {ratio:.2f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--commits", type=int, nargs="+", default=[2000, 10000])
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
+    parser.add_argument(
+        "--mix", choices=("old", "new", "both"), default="both", help="which edit mix (see above)"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="also measure the phasediff package in DIR/phasediff, interleaved (before/after)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="the generator's random seed")
     parser.add_argument("--quick", action="store_true", help="tiny repository, one run each")
     parser.add_argument("--keep", type=Path, default=None, help="build repositories here")
     args = parser.parse_args(argv)
     counts: list[int] = [40] if args.quick else args.commits
     repeat: int = 1 if args.quick else args.repeat
+    mixes = MIXES if args.mix == "both" else (args.mix,)
+    codes: dict[str, Path | None] = {"this": None}
+    if args.baseline is not None:
+        codes = {"after": None, "before": args.baseline.resolve()}
     with tempfile.TemporaryDirectory(prefix="phasediff-bench-") as scratch:
         root = args.keep or Path(scratch)
         for commits in counts:
-            repo = root / f"repo-{commits}"
-            start = time.perf_counter()
-            if not repo.exists():
-                build_repository(repo, commits)
-            built = time.perf_counter() - start
-            workdir = root / f"work-{commits}"
-            shutil.rmtree(workdir, ignore_errors=True)
-            workdir.mkdir()
-            stats = measure(repo, repeat, workdir)
-            report(commits, built, stats, _versions(repo))
+            for mix in mixes:
+                suffix = "" if (mix == "old" and args.seed == 1) else f"-{mix}-s{args.seed}"
+                repo = root / f"repo-{commits}{suffix}"
+                start = time.perf_counter()
+                if not repo.exists():
+                    build_repository(repo, commits, args.seed, mix)
+                built = time.perf_counter() - start
+                workdir = root / f"work-{commits}-{mix}"
+                shutil.rmtree(workdir, ignore_errors=True)
+                workdir.mkdir()
+                stats = measure(repo, repeat, workdir, codes)
+                title = f"N = {commits} commits, {mix} mix"
+                report(title, built, stats, _versions(repo), list(codes))
     return 0
 
 
