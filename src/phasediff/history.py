@@ -1035,6 +1035,34 @@ class RenderedHistory:
     skipped: tuple[Skipped, ...] = ()
 
 
+class StreamedHistory:
+    """``RenderedHistory`` whose entries come one by one, as the log prints them.
+
+    ``entries`` is consumed once; ``skipped`` is complete only after it is, and
+    the cache's new rows are flushed when the last entry has come.
+    """
+
+    def __init__(
+        self,
+        since: Revision,
+        until: Revision,
+        phases: tuple[str, ...],
+        first_parent: bool,
+        entries: Iterator[RenderedEntry],
+        walk: _Walk,
+    ) -> None:
+        self.since = since
+        self.until = until
+        self.phases = phases
+        self.first_parent = first_parent
+        self.entries = entries
+        self._walk = walk
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        return tuple(self._walk.skipped.values())
+
+
 def walk_history(
     project: Project,
     *,
@@ -1058,14 +1086,14 @@ def walk_history(
     log = _log(project, since_rev, until_rev, first_parent).entries()
     wanted = _wanted_phases(walk, log, phases, until)
     computed = _entries(walk, log, wanted, _window(len(log), max_count))
-    entries = _select((entry for _, entry, _ in computed), semantic_only, max_count)
+    entries = tuple(_select((entry for _, entry, _ in computed), semantic_only, max_count))
     project.cache.flush()
     return History(
         since=since_rev,
         until=until_rev,
         phases=tuple(phases),
         first_parent=first_parent,
-        entries=tuple(entries),
+        entries=entries,
         skipped=tuple(walk.skipped.values()),
     )
 
@@ -1082,6 +1110,41 @@ def render_history(
     semantic_only: bool = False,
     progress: Progress | None = None,
 ) -> RenderedHistory:
+    """``stream_history``, every entry collected."""
+    stream = stream_history(
+        project,
+        renderer,
+        phases=phases,
+        since=since,
+        until=until,
+        first_parent=first_parent,
+        max_count=max_count,
+        semantic_only=semantic_only,
+        progress=progress,
+    )
+    entries = tuple(stream.entries)
+    return RenderedHistory(
+        since=stream.since,
+        until=stream.until,
+        phases=stream.phases,
+        first_parent=stream.first_parent,
+        entries=entries,
+        skipped=stream.skipped,
+    )
+
+
+def stream_history(
+    project: Project,
+    renderer: EntryRenderer,
+    *,
+    phases: Sequence[str] = (),
+    since: str | None = None,
+    until: str = "HEAD",
+    first_parent: bool = True,
+    max_count: int | None = None,
+    semantic_only: bool = False,
+    progress: Progress | None = None,
+) -> StreamedHistory:
     """``walk_history``, each entry rendered by ``renderer``, and kept rendered.
 
     A commit's entry depends only on the commit, the settings, the phases
@@ -1089,6 +1152,9 @@ def render_history(
     reads one row per commit and renders nothing, an incremental one renders
     the new commits only.  An entry with a version that could not be read is
     never kept, so its warning comes back on every run until the object does.
+
+    Entries come as they are consumed: a warm run holds the stored rows as
+    bytes and no more; each becomes text only when its turn comes.
     """
     since_rev, until_rev = resolve_range(project.repo, since, until)
     walk = _Walk(project, progress)
@@ -1097,11 +1163,9 @@ def render_history(
     digest = _entry_digest(walk, wanted, renderer)
     fates = _fates(walk, log.entries()) if phases else {}
     keys = [f"{digest}:{sha}{fates.get(sha, '')}" for sha in log.shas]
-    stored: dict[str, RenderedEntry | None] = {}
-    sha_of = dict(zip(keys, log.shas, strict=True))
-    for key, value in project.cache.entries(keys).items():
-        with contextlib.suppress(DecodeError):  # a row that does not read back is a miss
-            stored[key] = _decode_entry(sha_of[key], value)
+    stored = project.cache.entries(keys)
+    for key in [key for key, value in stored.items() if not _readable_entry(value)]:
+        del stored[key]  # a row that does not read back is a miss
     missing = [index for index, key in enumerate(keys) if key not in stored]
     records = log.head(missing[-1] + 1) if missing else []
     todo = [records[index] for index in missing]
@@ -1109,24 +1173,25 @@ def render_history(
 
     def items() -> Iterator[RenderedEntry | None]:
         for sha, key in zip(log.shas, keys, strict=True):
-            if key in stored:
-                yield stored[key]
-                continue
-            _, entry, complete = next(computed)
-            value = _ABSENT if entry is None else _encode_entry(entry, renderer)
-            if complete:
-                project.cache.put_entry(key, value)
+            value = stored.pop(key, None)
+            if value is None:
+                _, entry, complete = next(computed)
+                value = _ABSENT if entry is None else _encode_entry(entry, renderer)
+                if complete:
+                    project.cache.put_entry(key, value)
             yield _decode_entry(sha, value)
 
-    entries = _select(items(), semantic_only, max_count)
-    project.cache.flush()
-    return RenderedHistory(
+    def entries() -> Iterator[RenderedEntry]:
+        yield from _select(items(), semantic_only, max_count)
+        project.cache.flush()
+
+    return StreamedHistory(
         since=since_rev,
         until=until_rev,
         phases=tuple(phases),
         first_parent=first_parent,
-        entries=tuple(entries),
-        skipped=tuple(walk.skipped.values()),
+        entries=entries(),
+        walk=walk,
     )
 
 
@@ -1138,16 +1203,16 @@ class _Semantic(Protocol):
 _S = TypeVar("_S", bound=_Semantic)
 
 
-def _select(items: Iterable[_S | None], semantic_only: bool, max_count: int | None) -> list[_S]:
+def _select(items: Iterable[_S | None], semantic_only: bool, max_count: int | None) -> Iterator[_S]:
     """The entries to show, newest first; stops consuming ``items`` once there are enough."""
-    kept: list[_S] = []
+    kept = 0
     for item in items:
         if item is None or (semantic_only and not item.semantic):
             continue
-        kept.append(item)
-        if max_count is not None and len(kept) >= max_count:
+        yield item
+        kept += 1
+        if max_count is not None and kept >= max_count:
             break
-    return kept
 
 
 _ABSENT = b"-"  # the commit changed no phase document asked for
@@ -1158,6 +1223,15 @@ _FORM_ONLY = b"F"
 def _encode_entry(entry: Entry, renderer: EntryRenderer) -> bytes:
     flag = _SEMANTIC if entry.semantic else _FORM_ONLY
     return flag + renderer.render(entry).encode("utf-8", "surrogatepass")
+
+
+def _readable_entry(value: bytes) -> bool:
+    """Whether ``_decode_entry`` reads ``value`` (checked without keeping the text)."""
+    try:
+        _decode_entry("", value)
+    except DecodeError:
+        return False
+    return True
 
 
 def _decode_entry(sha: str, value: bytes) -> RenderedEntry | None:
@@ -1759,11 +1833,13 @@ __all__ = [
     "RenderedHistory",
     "Revision",
     "Skipped",
+    "StreamedHistory",
     "attribute",
     "build_changelog",
     "find_or_follow",
     "follow_path",
     "render_history",
     "resolve_range",
+    "stream_history",
     "walk_history",
 ]

@@ -193,6 +193,27 @@ def write_output(text: str, output: Path | None) -> None:
     replace_file(output, text.encode("utf-8", "surrogateescape"))
 
 
+#: Characters gathered before a streamed piece of output is written to stdout.
+STREAM_BUFFER = 1 << 16
+
+
+def write_stream(pieces: Iterable[str], output: Path | None) -> None:
+    """``write_output`` for output that comes in pieces: stdout gets them as they come
+    (a few at a time, checked as ``write_stdout`` checks), a file gets them all at once."""
+    if output is not None:
+        write_output("".join(pieces), output)
+        return
+    buffered: list[str] = []
+    size = 0
+    for piece in pieces:
+        buffered.append(piece)
+        size += len(piece)
+        if size >= STREAM_BUFFER:
+            write_stdout("".join(buffered))
+            buffered, size = [], 0
+    write_stdout("".join(buffered))
+
+
 def write_stdout(text: str) -> None:
     """Write the result to stdout and make sure all of it arrived.
 

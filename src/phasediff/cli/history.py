@@ -20,9 +20,10 @@ from phasediff.cli.common import (
     run_command,
     use_color,
     write_output,
+    write_stream,
 )
 from phasediff.errors import EXIT_OK, UsageError
-from phasediff.history import Progress, build_changelog, render_history
+from phasediff.history import Progress, build_changelog, stream_history
 from phasediff.project import Project
 from phasediff.render.changelog import (
     ChangelogFormat,
@@ -31,7 +32,7 @@ from phasediff.render.changelog import (
     render_changelog,
     render_template,
 )
-from phasediff.render.log import LogFormat, entry_renderer, render_log
+from phasediff.render.log import LogFormat, entry_renderer, stream_log
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -91,6 +92,9 @@ def progress_bar(label: str) -> Iterator[Progress]:
         if bar is not None:
             bar.update(done - state["done"])
             state["done"] = done
+            if done >= total:  # finished: off the terminal before the entries print
+                bar.__exit__(None, None, None)
+                state["bar"] = None
 
     try:
         yield update
@@ -162,7 +166,7 @@ def log_command(
     colored = use_color(color) and output is None
     log_format = LogFormat(fmt)
     with opened(repo_path, cache_dir, no_cache) as project, progress_bar("Comparing") as bar:
-        history = render_history(
+        history = stream_history(
             project,
             entry_renderer(log_format, color=colored),
             phases=phases,
@@ -173,8 +177,9 @@ def log_command(
             semantic_only=semantic_only,
             progress=bar,
         )
+        # Entries are printed as they come: a warm run holds no more than the cache's rows.
+        write_stream(stream_log(history, log_format, color=colored), output)
     _warn_skipped([skipped.message for skipped in history.skipped])
-    write_output(render_log(history, log_format, color=colored), output)
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from phasediff.changes import Change, Severity
@@ -36,6 +36,7 @@ from phasediff.history import (
     RenderedEntry,
     RenderedHistory,
     Skipped,
+    StreamedHistory,
 )
 from phasediff.model import Diagnostic
 from phasediff.render.common import (
@@ -60,26 +61,43 @@ class LogFormat(enum.Enum):
 FORM_ONLY = "no semantic change (form only)"
 
 
+_AnyHistory = History | RenderedHistory | StreamedHistory
+
+
 def render_log(history: History | RenderedHistory, fmt: LogFormat, *, color: bool = False) -> str:
     """``history`` in format ``fmt``; ``color`` adds ANSI colour to the text format.
 
     A ``RenderedHistory`` must come from ``entry_renderer(fmt, color)``.
     """
-    entries: Sequence[RenderedEntry]
+    return "".join(stream_log(history, fmt, color=color))
+
+
+def stream_log(history: _AnyHistory, fmt: LogFormat, *, color: bool = False) -> Iterator[str]:
+    """``render_log``'s text in pieces, an entry at a time: joined, they are that text.
+
+    A ``StreamedHistory`` is consumed as the pieces are; its skipped versions
+    (the JSON's last key) are read once every entry has come.
+    """
+    entries: Iterable[RenderedEntry]
     if isinstance(history, History):
-        entries = [
+        entries = (
             RenderedEntry(entry.commit.sha, entry.semantic, render_entry(entry, fmt, color=color))
             for entry in history.entries
-        ]
+        )
     else:
         entries = history.entries
-    texts = [entry.text for entry in entries]
-    summary = _summary(len(entries), sum(1 for entry in entries if not entry.semantic))
     if fmt is LogFormat.JSON:
-        return _json(history, texts)
+        yield from _json(history, entries)
+        return
     if fmt is LogFormat.MARKDOWN:
-        return _markdown_header(history) + "".join(texts) + escape(summary) + "\n"
-    return "".join(texts) + summary + "\n"
+        yield _markdown_header(history)
+    count = form_only = 0
+    for entry in entries:
+        count += 1
+        form_only += not entry.semantic
+        yield entry.text
+    summary = _summary(count, form_only)
+    yield (escape(summary) if fmt is LogFormat.MARKDOWN else summary) + "\n"
 
 
 def entry_renderer(fmt: LogFormat, *, color: bool = False) -> EntryRenderer:
@@ -139,7 +157,7 @@ def log_to_dict(history: History) -> dict[str, Any]:
     return _log_dict(history, [entry_to_dict(entry) for entry in history.entries])
 
 
-def _log_dict(history: History | RenderedHistory, entries: list[Any]) -> dict[str, Any]:
+def _log_dict(history: _AnyHistory, entries: list[Any]) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "range": {
@@ -166,15 +184,23 @@ def entry_to_dict(entry: Entry) -> dict[str, Any]:
 _NO_ENTRIES = '"entries": []'
 
 
-def _json(history: History | RenderedHistory, texts: Sequence[str]) -> str:
-    """``log_to_dict``'s document, with the entries' pieces put in place of an empty list."""
-    frame = dumps(_log_dict(history, []))
-    if not texts:
-        return frame
+def _json(history: _AnyHistory, entries: Iterable[RenderedEntry]) -> Iterator[str]:
+    """``log_to_dict``'s document, with the entries' pieces put in place of an empty list.
+
+    The frame is written before the entries and again after them (the skipped
+    versions, its last key, are known only then); the part before ``entries``
+    does not depend on them.
+    """
     # Every '"' inside a JSON string is escaped, so the key appears exactly once.
+    head = dumps(_log_dict(history, [])).split(_NO_ENTRIES)[0]
+    separator = f'{head}"entries": [\n'
+    for entry in entries:
+        yield separator + entry.text.rstrip("\n")
+        separator = ",\n"
+    frame = dumps(_log_dict(history, []))
     assert frame.count(_NO_ENTRIES) == 1
-    joined = ",\n".join(text.rstrip("\n") for text in texts)
-    return frame.replace(_NO_ENTRIES, f'"entries": [\n{joined}\n  ]')
+    tail = frame.split(_NO_ENTRIES)[1]
+    yield (f"{head}{_NO_ENTRIES}" if separator != ",\n" else "\n  ]") + tail
 
 
 # -- text -------------------------------------------------------------------------------
@@ -257,7 +283,7 @@ def _summary(entries: int, form_only: int) -> str:
 # -- markdown ---------------------------------------------------------------------------
 
 
-def _markdown_header(history: History | RenderedHistory) -> str:
+def _markdown_header(history: _AnyHistory) -> str:
     where = " ".join(
         part
         for part in (
