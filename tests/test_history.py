@@ -26,11 +26,12 @@ from phasediff.history import (
     build_changelog,
     follow_path,
     render_history,
+    stream_history,
     walk_history,
 )
 from phasediff.parse import parse_document_cached
 from phasediff.project import Project, Spec
-from phasediff.render.log import LogFormat, entry_renderer, render_log
+from phasediff.render.log import LogFormat, entry_renderer, render_log, stream_log
 
 if TYPE_CHECKING:
     from tests.conftest import GitRepoBuilder
@@ -479,9 +480,9 @@ def test_progress_is_reported_while_comparing(
 
 
 def rendered(project: Project, fmt: LogFormat, **options: Any) -> str:
-    """``phasediff log``'s output as the CLI makes it: entries rendered, and cached."""
-    history = render_history(project, entry_renderer(fmt), **options)
-    return render_log(history, fmt)
+    """``phasediff log``'s output as the CLI makes it: entries rendered, cached, streamed."""
+    history = stream_history(project, entry_renderer(fmt), **options)
+    return "".join(stream_log(history, fmt))
 
 
 def fresh(builder: GitRepoBuilder, fmt: LogFormat, **options: Any) -> str:
@@ -512,6 +513,21 @@ def test_cached_entries_join_into_what_rendering_the_walk_gives(
     expected = fresh(logging_repo, fmt, **options)
     assert rendered(open_project(logging_repo), fmt, **options) == expected  # cold
     assert rendered(open_project(logging_repo), fmt, **options) == expected  # warm
+
+
+@pytest.mark.parametrize("fmt", list(LogFormat), ids=lambda f: f.value)
+def test_the_log_comes_an_entry_at_a_time(
+    logging_repo: GitRepoBuilder, open_project: Any, fmt: LogFormat
+) -> None:
+    """Streamed, not assembled: a piece per entry (and the frame), joined byte for byte."""
+    expected = fresh(logging_repo, fmt)
+    count = len(walk_history(open_project(logging_repo)).entries)
+    for _ in ("cold", "warm"):
+        history = stream_history(open_project(logging_repo), entry_renderer(fmt))
+        pieces = list(stream_log(history, fmt))
+        assert "".join(pieces) == expected
+        assert len(pieces) >= count + 1
+    assert render_history(open_project(logging_repo), entry_renderer(fmt)).entries
 
 
 def test_a_warm_log_renders_nothing_and_reads_no_object(
