@@ -1,7 +1,7 @@
 """Full-history speed: ``phasediff log`` against ``git log -p`` on a synthetic repository.
 
 Run: ``python benchmarks/history.py [--commits 2000 10000] [--repeat 5] [--mix both]
-[--baseline DIR] [--quick]``.
+[--baseline DIR] [--format text|json] [--quick]``.
 
 For each N and each edit mix the script builds, with one ``git fast-import``
 stream, a repository of N commits: 8 phase documents (written like the
@@ -567,14 +567,14 @@ KINDS = ("cold", "warm", "incremental")
 
 
 def measure(
-    repo: Path, repeat: int, workdir: Path, codes: dict[str, Path | None]
+    repo: Path, repeat: int, workdir: Path, codes: dict[str, Path | None], fmt: str = "text"
 ) -> dict[str, Run]:
     """Every measurement, interleaved round by round so that machine noise hits all alike.
 
     ``codes`` names the phasediff packages to measure (``None``: the importable one);
     the results are keyed ``git`` and ``<kind>:<name>``.
     """
-    phasediff = [sys.executable, "-m", "phasediff", "log"]
+    phasediff = [sys.executable, "-m", "phasediff", "log", "--format", fmt]
     specs = [f":(top,glob,icase){glob}" for glob in ("**/phase*/ARCHITECTURE.md",)]
     git_log_p = ["git", "log", "-p", "--no-color", "main", "--", *specs]
     trace = workdir / "git-trace.txt"
@@ -650,6 +650,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="also measure the phasediff package in DIR/phasediff, interleaved (before/after)",
     )
     parser.add_argument("--seed", type=int, default=1, help="the generator's random seed")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="phasediff log's --format"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny repository, one run each")
     parser.add_argument("--keep", type=Path, default=None, help="build repositories here")
     args = parser.parse_args(argv)
@@ -672,8 +675,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir = root / f"work-{commits}-{mix}"
                 shutil.rmtree(workdir, ignore_errors=True)
                 workdir.mkdir()
-                stats = measure(repo, repeat, workdir, codes)
-                title = f"N = {commits} commits, {mix} mix"
+                stats = measure(repo, repeat, workdir, codes, args.format)
+                title = f"N = {commits} commits, {mix} mix, --format {args.format}"
                 report(title, built, stats, _versions(repo), list(codes))
     return 0
 
