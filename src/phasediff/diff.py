@@ -55,6 +55,7 @@ from phasediff.model import (
     EnvVar,
     Legend,
     Link,
+    ListItem,
     Metric,
     NamedItem,
     Node,
@@ -1499,58 +1500,190 @@ def _diff_integration(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -
 
 
 def _section_key(section: Section) -> str:
-    return normalise_key(section.title)
+    """A section's identity: its title without numbering or level (``parse.section_identity``),
+    told apart by its parent's when the title is used twice."""
+    return section.key or normalise_key(section.title)
 
 
-def _generic_content(section: Section) -> dict[str, str]:
-    """A section's content as ``{label: value}`` entries keyed for matching."""
-    content: dict[str, str] = {}
-    stack = [section]
-    while stack:
-        current = stack.pop()
-        prefix = "" if current is section else f"{current.title} / "
-        for item in current.fields:
-            content[f"{prefix}{item.label}"] = item.value
-        for table in current.tables:
-            for row in table.rows:
-                content[f"{prefix}{row.cells[0] if row.cells else row.key}"] = " | ".join(
-                    row.cells[1:]
-                )
-        for listing in current.lists:
-            for index, entry in enumerate(listing.items):
-                label = f"{prefix}{index + 1}." if listing.ordered else f"{prefix}- {entry.text}"
-                done = "" if entry.done is None else ("[x] " if entry.done else "[ ] ")
-                content[label] = done + entry.text
-        for index, code in enumerate(current.code):
-            content[f"{prefix}```{code.info} #{index + 1}"] = code.text
-        if current.paragraphs:
-            content[f"{prefix}text"] = " ".join(current.paragraphs)
-        stack.extend(reversed(current.children))
-    return content
+@dataclass(frozen=True)
+class _Entry:
+    """One generic element of a section: ``label`` locates it, ``family`` says which
+    entries may pair up as one edited element."""
+
+    label: str
+    value: str
+    line: int
+    family: str
+
+
+_BULLET_NAME = re.compile(r"^(?P<name>[^:—–]{1,60}?)(?::| [—–-]) +\S")
+
+
+def _item_name(text: str) -> str:
+    """The entity a bullet names first (``NAME — ...``, ``Name: ...``), or ''."""
+    match = _BULLET_NAME.match(text)
+    return match.group("name").strip() if match else ""
+
+
+def _item_entries(items: Iterable[ListItem], prefix: str, out: list[_Entry]) -> None:
+    for item in items:
+        done = "" if item.done is None else ("[x] " if item.done else "[ ] ")
+        name = _item_name(item.text) or item.text
+        out.append(_Entry(f"{prefix}- {name}", done + item.text, item.line, f"item:{prefix}"))
+        _item_entries(item.children, f"{prefix}{name} / ", out)
+
+
+def _generic_entries(section: Section) -> list[_Entry]:
+    """A section's own content as entries, each keyed by what identifies it."""
+    entries: list[_Entry] = []
+    for item in section.fields:
+        entries.append(_Entry(item.label, item.value, item.line, "field"))
+    for table in section.tables:
+        header = table.header
+        for row in table.rows:
+            first = row.cells[0] if row.cells else row.key
+            for index, cell in enumerate(row.cells[1:], start=1):
+                column = header[index] if index < len(header) else f"#{index + 1}"
+                entries.append(_Entry(f"{first} / {column}", cell, row.line, "cell"))
+            entries.append(_Entry(first, " | ".join(row.cells), row.line, "row"))
+    for listing in section.lists:
+        _item_entries(listing.items, "", entries)
+    for code in section.code:
+        entries.append(_Entry(f"```{code.info}", code.text, code.line, "code"))
+    spans = section.paragraph_spans
+    for index, text in enumerate(section.paragraphs):
+        line = spans[index].line if index < len(spans) else section.line
+        entries.append(_Entry("text", text, line, "text"))
+    for link in section.links:
+        entries.append(_Entry(f"link [{link.text}]", link.target, link.line, "link"))
+    return entries
+
+
+def _keyed(entries: list[_Entry]) -> dict[str, _Entry]:
+    """Entries by label; repeated labels (paragraphs, code blocks, links named alike) are
+    told apart by their value, so moving them is no change."""
+    counts: dict[str, int] = {}
+    for entry in entries:
+        counts[entry.label] = counts.get(entry.label, 0) + 1
+    keyed: dict[str, _Entry] = {}
+    for entry in entries:
+        key = entry.label if counts[entry.label] == 1 else f"{entry.label}\x00{entry.value}"
+        keyed.setdefault(key, entry)
+    return keyed
+
+
+def _diff_section_content(out: _Emitter, before: Section, after: Section) -> None:
+    old, new = _keyed(_generic_entries(before)), _keyed(_generic_entries(after))
+    cells_of_rows = {
+        _row_of(entry) for side in (old, new) for entry in side.values() if entry.family == "cell"
+    }
+    gone = [old[key] for key in sorted(old.keys() - new.keys())]
+    came = [new[key] for key in sorted(new.keys() - old.keys())]
+    changed: list[tuple[_Entry, _Entry]] = [
+        (old[key], new[key])
+        for key in sorted(old.keys() & new.keys())
+        if normalise_key(old[key].value) != normalise_key(new[key].value)
+        and old[key].value != new[key].value
+    ]
+    # A cell added or removed with its row is the row's change; a row whose cells
+    # changed is reported by its cells.
+    rows_gone = {e.label for e in gone if e.family == "row"}
+    rows_came = {e.label for e in came if e.family == "row"}
+    gone = [e for e in gone if not (e.family == "cell" and _row_of(e) in rows_gone)]
+    came = [e for e in came if not (e.family == "cell" and _row_of(e) in rows_came)]
+    changed = [(a, b) for a, b in changed if not (a.family == "row" and a.label in cells_of_rows)]
+    for family in sorted({e.family for e in (*gone, *came)}):
+        if family in ("cell", "row", "field"):
+            continue
+        old_family = [e for e in gone if e.family == family]
+        new_family = [e for e in came if e.family == family]
+        for a, b in _similar_pairs(old_family, new_family, lambda e: f"{e.label} {e.value}"):
+            gone.remove(a)
+            came.remove(b)
+            changed.append((a, b))
+    changed = [(a, b) for a, b in changed if a.value != b.value]
+    # A link whose line changed otherwise says nothing the line's own entry does not.
+    edited_lines = {b.line for _, b in changed if b.family != "link"}
+    came_lines = {e.line for e in came if e.family != "link"}
+    gone_lines = {e.line for e in gone if e.family != "link"}
+    title = after.title
+    for entry in gone:
+        if entry.family == "link" and entry.line in gone_lines:
+            continue
+        out.emit(
+            "generic-changed",
+            Kind.REMOVED,
+            title,
+            _shown_label(entry),
+            entry.value or None,
+            None,
+            line=entry.line,
+            base_side=True,
+        )
+    for entry in came:
+        if entry.family == "link" and (entry.line in came_lines or entry.line in edited_lines):
+            continue
+        out.emit(
+            "generic-changed",
+            Kind.ADDED,
+            title,
+            _shown_label(entry),
+            None,
+            entry.value or None,
+            line=entry.line,
+        )
+    for a, b in sorted(changed, key=lambda pair: pair[1].line):
+        before_value, after_value = a.value, b.value
+        if before_value and after_value and len(before_value) + len(after_value) > 160:
+            before_value, after_value = _excerpt(before_value, after_value)
+        out.emit(
+            "generic-changed",
+            Kind.CHANGED,
+            title,
+            _shown_label(b if b.family in ("field", "cell", "link") else a),
+            before_value or None,
+            after_value or None,
+            line=b.line,
+        )
+
+
+def _row_of(entry: _Entry) -> str:
+    return entry.label.rpartition(" / ")[0]
+
+
+def _shown_label(entry: _Entry) -> str:
+    return entry.label
 
 
 def _diff_generic(out: _Emitter, old: Sequence[Section], new: Sequence[Section]) -> None:
     if old is new:
         return
     gone, came, common = _pairs(old, new, _section_key)
+    # A typed section's arrival or departure is news only for its generic content, and
+    # not at all when the whole document comes or goes (its typed changes say it all).
     for section in gone:
-        out.emit("section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True)
+        if not section.kind or (_has_content(section) and new):
+            out.emit(
+                "section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True
+            )
     for section in came:
-        out.emit("section-added", Kind.ADDED, section.title, line=section.line)
+        if not section.kind or (_has_content(section) and old):
+            out.emit("section-added", Kind.ADDED, section.title, line=section.line)
     for before, after in common:
         if before == after:
             continue
-        old_content, new_content = _generic_content(before), _generic_content(after)
-        for label in sorted(old_content.keys() | new_content.keys(), key=str.casefold):
-            a, b = old_content.get(label), new_content.get(label)
-            if a == b:
-                continue
-            kind = Kind.ADDED if a is None else Kind.REMOVED if b is None else Kind.CHANGED
-            if kind is Kind.CHANGED and a and b and len(a) + len(b) > 160:
-                a, b = _excerpt(a, b)
-            out.emit(
-                "generic-changed", kind, after.title, label, a or None, b or None, line=after.line
-            )
+        _diff_section_content(out, before, after)
+
+
+def _has_content(section: Section) -> bool:
+    return bool(
+        section.fields
+        or section.tables
+        or section.lists
+        or section.code
+        or section.paragraphs
+        or section.links
+    )
 
 
 # ---------------------------------------------------------------------------

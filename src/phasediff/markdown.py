@@ -26,6 +26,7 @@ from phasediff.model import (
     ListItem,
     Row,
     Section,
+    Span,
     Table,
 )
 from phasediff.text import collapse, normalise_key, plain
@@ -199,6 +200,7 @@ class _Builder:
     code: list[CodeBlock] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
+    paragraph_spans: list[Span] = field(default_factory=list)
     children: list[_Builder] = field(default_factory=list)
     label: str = ""
 
@@ -215,6 +217,7 @@ class _Builder:
             children=tuple(child.freeze() for child in self.children),
             line=self.line,
             end_line=self.end_line,
+            paragraph_spans=tuple(self.paragraph_spans),
         )
 
 
@@ -227,6 +230,11 @@ class GenericDocument:
 
 def _line(token: Token) -> int:
     return token.map[0] + 1 if token.map else 0
+
+
+def _end_line(token: Token) -> int:
+    """The last line of a block token (1-based), or 0 when unknown."""
+    return token.map[1] if token.map else 0
 
 
 def _links(inline: Token, line: int) -> list[Link]:
@@ -281,6 +289,7 @@ class _Walker:
             preamble.fields, preamble.tables = self.root.fields, self.root.tables
             preamble.lists, preamble.code = self.root.lists, self.root.code
             preamble.links, preamble.paragraphs = self.root.links, self.root.paragraphs
+            preamble.paragraph_spans = self.root.paragraph_spans
             sections.append(preamble.freeze())
         sections.extend(child.freeze() for child in self.root.children)
         return GenericDocument(title, tuple(sections), tuple(self.diagnostics))
@@ -306,13 +315,23 @@ class _Walker:
             self.pos += 1
         elif kind == "html_block":
             content = token.content.strip()
-            if content and not content.startswith("<!--"):
+            if content and not content.startswith("<!--") and plain(content):
                 self.current.paragraphs.append(plain(content))
+                self.current.paragraph_spans.append(
+                    Span(_line(token), self._end(token, _line(token)))
+                )
             self.pos += 1
         else:
             # hr, blockquote markers and closing tokens carry no content of their own;
             # a blockquote's paragraphs and lists are read by the branches above.
             self.pos += 1
+
+    def _end(self, token: Token, start: int) -> int:
+        """A block's last line, trailing blank lines aside (a chunk may end before them)."""
+        end = _end_line(token) or start
+        while end > start and end <= len(self.lines) and not self.lines[end - 1].strip():
+            end -= 1
+        return end
 
     def _heading(self, token: Token) -> None:
         level = int(token.tag[1:]) if token.tag[1:].isdigit() else 1
@@ -331,6 +350,7 @@ class _Walker:
     def _paragraph(self) -> None:
         inline = self.tokens[self.pos + 1]
         start = _line(inline)
+        end = self._end(self.tokens[self.pos], start)
         section = self.current
         section.links.extend(_links(inline, start))
         prose: list[str] = []
@@ -345,14 +365,17 @@ class _Walker:
                 found[-1][1].append(raw.strip())
             else:
                 prose.append(raw)
-        for label, lines, line in found:
+        for index, (label, lines, line) in enumerate(found):
             value = plain(" ".join(lines))
-            section.fields.append(Field(label=label, value=value, line=line))
+            last = found[index + 1][2] - 1 if index + 1 < len(found) else end
+            section.fields.append(Field(label=label, value=value, line=line, end_line=last))
             section.label = label if not value else ""
         if prose:
             text = plain(" ".join(prose))
             if text:
                 section.paragraphs.append(text)
+                last = found[0][2] - 1 if found else end
+                section.paragraph_spans.append(Span(start, max(last, start)))
                 if not found:
                     section.label = ""
         self.pos += 3
@@ -433,7 +456,13 @@ class _Walker:
         if task:
             done = task.group(1) != " "
             raw = raw[task.end() :]
-        return ListItem(text=plain(raw), done=done, children=tuple(children), line=line)
+        return ListItem(
+            text=plain(raw),
+            done=done,
+            children=tuple(children),
+            line=line,
+            end_line=self._end(opening, line),
+        )
 
     def _table(self, opening: Token) -> None:
         line = _line(opening)
@@ -468,7 +497,13 @@ class _Walker:
         self.pos += 1
         rows.sort(key=lambda row: (row.key, row.cells))
         self.current.tables.append(
-            Table(header=tuple(header), rows=tuple(rows), label=self.current.label, line=line)
+            Table(
+                header=tuple(header),
+                rows=tuple(rows),
+                label=self.current.label,
+                line=line,
+                end_line=self._end(opening, line),
+            )
         )
         self.current.label = ""
 
@@ -505,7 +540,13 @@ class _Walker:
                 )
         self.current.code.append(
             CodeBlock(
-                info=info, text=text, label=self.current.label, data=data, error=error, line=line
+                info=info,
+                text=text,
+                label=self.current.label,
+                data=data,
+                error=error,
+                line=line,
+                end_line=self._end(token, line),
             )
         )
         self.current.label = ""

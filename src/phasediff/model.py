@@ -28,6 +28,15 @@ class Field:
     label: str
     value: str
     line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Where a block without a model value of its own (a paragraph) stands: first and last line."""
+
+    line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -53,6 +62,7 @@ class Table:
     rows: tuple[Row, ...]
     label: str = ""
     line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
 
     def column(self, row: Row, *names: str) -> str | None:
         """The cell of ``row`` under the first header matching one of ``names``."""
@@ -70,6 +80,7 @@ class ListItem:
     done: bool | None = None
     children: tuple[ListItem, ...] = ()
     line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class CodeBlock:
     data: Any = None
     error: str | None = None
     line: int = field(default=0, compare=False)
+    end_line: int = field(default=0, compare=False)
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,12 @@ class Section:
     children: tuple[Section, ...] = ()
     line: int = field(default=0, compare=False)
     end_line: int = field(default=0, compare=False)
+    # Where each of ``paragraphs`` stands (same order), for coverage and diagnostics.
+    paragraph_spans: tuple[Span, ...] = field(default=(), compare=False)
+    # In ``PhaseDocument.extra``: the typed kind whose section this is ("" when none),
+    # and the section's identity (title without numbering, disambiguated by its parent).
+    kind: str = field(default="", compare=False)
+    key: str = field(default="", compare=False)
 
 
 # ---------------------------------------------------------------------------
@@ -230,6 +248,8 @@ class Component:
     extra: tuple[tuple[str, str], ...] = ()
     line: int = field(default=0, compare=False)
     end_line: int = field(default=0, compare=False)
+    # The source lines whose content this component holds (coverage; see parse._residual).
+    claimed: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from phasediff.model import (
     Retained,
     Rollback,
     Section,
+    Span,
     Status,
     SuccessCriteria,
     Table,
@@ -78,44 +79,94 @@ from phasediff.text import (
 
 _R = TypeVar("_R")
 
-PARSER_VERSION = 3
+PARSER_VERSION = 4
 """Bump when the parsed model of some input changes: it keys the persistent cache."""
 
 # ---------------------------------------------------------------------------
 # Recognising sections by title
 # ---------------------------------------------------------------------------
 
-# (kind, words any of which in the normalised title selects it); first match wins,
-# so the specific ("configuration files") precede the general ("configuration").
-_KINDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+# (kind, the titles that name it): a title is typed only when, numbering, emoji and
+# "Phase N" words aside, it IS one of these names (DESIGN.md "Two layers"), never
+# because it contains a word: "Endpoints Summary" is not the overview, "Deployed
+# Infrastructure" not the deployment.  First match wins.
+_KINDS: tuple[tuple[str, str], ...] = (
     (
         "whats_new",
-        ("what's new", "whats new", "what is new", "new in this phase", "新機能", "新規"),
+        r"(?:what'?s|what is) new(?: in this phase)?|new in this phase|新機能|新規(?:機能)?",
     ),
-    ("success_criteria", ("success criteria", "exit criteria", "acceptance criteria", "成功基準")),
-    ("env", ("environment variable", "env var", "環境変数")),
-    ("config_files", ("configuration file", "config file", "設定ファイル")),
-    ("integration", ("previous phase", "building on phase", "integration with", "前フェーズ")),
-    ("diagram", ("diagram", "構成図", "アーキテクチャ図")),
-    ("components", ("component", "コンポーネント", "services")),
-    ("data_flow", ("data flow", "request flow", "データフロー")),
-    ("security", ("security", "compliance", "セキュリティ")),
-    ("rollback", ("rollback", "roll back", "ロールバック", "切り戻し")),
-    ("limitations", ("limitation", "known issue", "制限", "既知の")),
-    ("testing", ("testing", "test strategy", "tests", "テスト")),
-    ("metrics", ("metric", "メトリクス")),
-    ("traces", ("trace", "tracing", "トレース")),
-    ("logs", ("logs", "logging", "ログ")),
-    ("dashboards", ("dashboard", "ダッシュボード")),
-    ("observability", ("observability", "monitoring", "可観測性", "監視")),
-    ("configuration", ("configuration", "設定")),
-    ("deployment", ("deployment", "infrastructure", "high availability", "disaster", "デプロイ")),
-    ("references", ("reference", "related doc", "参考", "参照")),
-    ("overview", ("overview", "summary", "introduction", "概要")),
+    (
+        "success_criteria",
+        r"(?:(?:technical|operational|business) )?success criteria|technical success"
+        r"|operational success|(?:exit|acceptance|completion) criteria|acceptance"
+        r"|definition of done|成功基準|受け入れ基準|完了条件",
+    ),
+    ("env", r"(?:new )?(?:environment variables?|env vars?)(?: added)?|環境変数"),
+    ("config_files", r"(?:new )?(?:configuration|config) files?(?: added)?|設定ファイル"),
+    (
+        "integration",
+        r"integration with (?:the )?previous(?: phases?)?|integration with(?: .{1,40})?"
+        r"|building on(?: .{1,40})?|前フェーズ.{0,20}",
+    ),
+    (
+        "diagram",
+        r"(?:(?:architecture|system|component|high[- ]level|overall|deployment) )?diagrams?"
+        r"|architecture overview diagram|構成図|アーキテクチャ図|システム構成図",
+    ),
+    (
+        "components",
+        r"(?:(?:logical|key|core|system|main|major|new|platform) )?components?"
+        r"(?: (?:details|overview|allocation|inventory|list|catalog|map|added|breakdown))?"
+        r"|(?:(?:key|core|new) )?services|modules|コンポーネント(?:一覧|構成)?",
+    ),
+    ("data_flow", r"(?:data|request) flows?(?: diagrams?)?|データフロー"),
+    (
+        "security",
+        r"security(?: considerations| requirements| model| architecture)?"
+        r"|new security requirements|compliance|セキュリティ(?:要件)?",
+    ),
+    ("rollback", r"rollback(?: plan| strategy| procedure)?|roll back|ロールバック|切り戻し"),
+    (
+        "limitations",
+        r"(?:known )?(?:issues|limitations)(?: (?:&|and) limitations)?|known issues"
+        r"|(?:current )?limitations|future improvements|制限事項?|既知の(?:問題|課題)",
+    ),
+    (
+        "testing",
+        r"testing(?: strategy| plan)?|test (?:strategy|plan)|tests"
+        r"|(?:unit|integration|performance|end-to-end|e2e|load|failover) tests|テスト(?:戦略)?",
+    ),
+    ("metrics", r"(?:new )?metrics(?: added)?|メトリクス"),
+    ("traces", r"(?:new )?(?:traces|tracing)(?: added)?|トレース"),
+    ("logs", r"(?:new )?(?:logs|logging)(?: added)?|ログ"),
+    ("dashboards", r"(?:new )?dashboards?(?: added)?|ダッシュボード"),
+    ("observability", r"observability|monitoring(?: (?:&|and) observability)?|可観測性|監視"),
+    ("configuration", r"configuration(?: management)?|設定(?:管理)?"),
+    (
+        "deployment",
+        r"deployment(?: architecture| view| topology)?|infrastructure(?: requirements)?"
+        r"|high availability|disaster recovery|デプロイ(?:メント)?(?:構成)?",
+    ),
+    (
+        "references",
+        r"references?|related (?:docs|documents|documentation)|internal documentation"
+        r"|external resources|参考(?:資料|文献)?|参照",
+    ),
+    ("overview", r"overview|summary|introduction|executive summary|概要"),
 )
+_KIND_PATTERNS = tuple((kind, re.compile(rf"(?:{names})")) for kind, names in _KINDS)
 # Containers hold typed sections of their own; their direct content is read too.
 _CONTAINERS = frozenset({"observability", "configuration"})
 _NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[ivx]+\.)\s+")
+# Numbering in any style (``5.``, ``5)``, ``1.2``, ``Step 5:``, ``IV.``, ``A)``), for
+# section identity: renumbering a section does not make it another section.
+_ANY_NUMBERING = re.compile(
+    r"^(?:(?:step|part|section|chapter|stage|§)\s*)?"
+    r"(?:\d+(?:[.\-]\d+)*|[ivxlc]+|[a-z])(?:[.):]|\s*[-–—:]|(?=\s))\s*",
+    re.I,
+)
+# "Phase 3", "(phase 3)", "Phase X-1": the phase a title names is not its kind.
+_PHASE_WORDS = re.compile(r"\(?\bphase[\s-]*(?:\d[\w.-]*|[xn](?:-1)?)\b\)?", re.I)
 _COMPONENT_TITLE = re.compile(r"^(?:component|コンポーネント)\s*[\w.-]*\s*[:：]\s*(.+)$", re.I)
 
 
@@ -126,13 +177,35 @@ def _title_key(title: str) -> str:
 
 
 @functools.lru_cache(maxsize=8192)
+def section_identity(title: str) -> str:
+    """What makes two headings the same section: the title without numbering (any style),
+    emoji, emphasis, case or spacing.  Heading level never counts."""
+    text = strip_symbols(plain(title).replace("：", ":")).casefold()
+    for _ in range(2):
+        stripped = _ANY_NUMBERING.sub("", text, count=1).strip()
+        if not stripped or stripped == text:
+            break
+        text = stripped
+    return collapse(text.strip(" .:-–—"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _kind_key(title: str) -> str:
+    """The title as matched against the template's names: identity minus "Phase N" words
+    and a trailing remark in parentheses ("Acceptance (Phase 5)")."""
+    text = _PHASE_WORDS.sub(" ", section_identity(title))
+    text = re.sub(r"\s*\([^)]*\)\s*$", "", text)
+    return collapse(text.replace(" & ", " and ").strip(" .:-–—")) or section_identity(title)
+
+
+@functools.lru_cache(maxsize=8192)
 def classify_title(title: str) -> str | None:
     """The typed section kind a heading's title names, or None."""
-    key = _title_key(title)
-    if _COMPONENT_TITLE.match(key):
+    if _COMPONENT_TITLE.match(_title_key(title)):
         return "component"
-    for kind, words in _KINDS:
-        if any(word in key for word in words):
+    key = _kind_key(title)
+    for kind, pattern in _KIND_PATTERNS:
+        if pattern.fullmatch(key) or pattern.fullmatch(key.replace(" and ", " & ")):
             return kind
     return None
 
@@ -997,13 +1070,22 @@ def _component_from_section(section: Section, nested: list[Section]) -> Componen
     connects: list[str] = []
     exposes: list[str] = []
     depends: list[str] = []
+    claimed = [
+        item.line
+        for part in parts
+        for item in part.fields
+        if item.value and fields.get(item.label.casefold()) == item.value
+    ]
     for item in integration:
         label, value = _split_label(item.text)
         targets = {"connects to": connects, "exposes": exposes, "depends on": depends}
         bucket = next((b for prefix, b in targets.items() if label.startswith(prefix)), None)
         if bucket is None:
             continue
+        claimed.append(item.line)
         values = [value] if value else [child.text for child in item.children]
+        if not value:
+            claimed.extend(child.line for child in item.children)
         for entry in values:
             bucket.extend(_split_list(entry))
     operational = [
@@ -1036,6 +1118,7 @@ def _component_from_section(section: Section, nested: list[Section]) -> Componen
         extra=extra,
         line=section.line,
         end_line=section.end_line,
+        claimed=tuple(sorted(set(claimed))),
     )
 
 
@@ -1821,7 +1904,7 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
         diagram = _read(
             ("diagram", repr(legend)), get("diagram"), lambda s: _diagram(s, legend), memo
         )
-    document = PhaseDocument(
+    typed = PhaseDocument(
         title=title,
         overview=overview,
         whats_new=read("whats_new", get("whats_new"), _whats_new),
@@ -1843,11 +1926,18 @@ def _build(generic: GenericDocument, *, memo: bool) -> PhaseDocument:
         success_criteria=read("success_criteria", get("success_criteria"), _success),
         references=read("references", get("references"), _references),
         footer=_footer(everything, memo),
-        extra=tuple(sorted(sorted_sections.extra, key=lambda s: _title_key(s.title))),
+    )
+    overview_scope = "overview" if get("overview") else "preamble"
+    # A first heading that stands for the title holds the overview's fields.
+    standing = first if overview_scope == "preamble" and not generic.title else None
+    extra, unplaced = _residual_sections(heads, top, _claims_of(typed), overview_scope, standing)
+    diagnostics.extend(unplaced)
+    return replace(
+        typed,
+        extra=extra,
         sections=generic.sections,
         diagnostics=tuple(sorted(diagnostics, key=lambda d: (d.line, d.code))),
     )
-    return document
 
 
 def _prose_of(sections: list[Section]) -> Prose:
@@ -1892,3 +1982,287 @@ def phase_field(text: str) -> str | None:
         if parsed and parsed[0].casefold() == "phase":
             return _phase_id(parsed[1])
     return None
+
+
+# ---------------------------------------------------------------------------
+# What no typed reader claimed: the generic content of each section
+# ---------------------------------------------------------------------------
+#
+# The coverage invariant (DESIGN.md): every element of the document belongs to
+# one entity.  The typed readers above read what they understand; an element
+# counts as theirs when the typed model holds its line (table rows, list items,
+# metrics, ports ...) or, for readers that keep text without lines (prose,
+# deployment lists, rollback steps, component notes), its text.  Everything
+# else stays in its own section, flat, keyed by the section's identity, and is
+# compared entry by entry (``diff._diff_generic``).
+
+PREAMBLE_KEY = "(preamble)"
+# Kinds read as free text (a code block there is an illustration), and kinds whose
+# every list item is meant to be an entry (so an unread one deserves a note).
+_PROSE_KINDS = frozenset({"data_flow", "security", "testing", "overview", "preamble"})
+_ENTRY_KINDS = frozenset({"metrics", "env", "config_files", "traces", "logs", "dashboards"})
+_OVERVIEW_LABELS = (
+    "phase",
+    "status",
+    "started",
+    "start date",
+    "completed",
+    "completion date",
+    "開始",
+    "完了日",
+)
+
+
+@dataclass
+class _Claims:
+    """What the typed model holds: source lines, texts, and YAML data by identity."""
+
+    lines: set[int] = field(default_factory=set)
+    texts: set[str] = field(default_factory=set)
+    data: set[int] = field(default_factory=set)
+    joined: str = ""
+
+    def text(self, value: str) -> bool:
+        key = collapse(value)
+        return bool(key) and (key in self.texts or (len(key) >= 12 and key in self.joined))
+
+
+def _claims_of(document: PhaseDocument) -> _Claims:
+    claims = _Claims()
+    stack: list[Any] = [
+        value
+        for name, value in document.__dict__.items()
+        if name not in ("title", "extra", "sections", "diagnostics")
+    ]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if value:
+                claims.texts.add(collapse(value))
+        elif isinstance(value, tuple):
+            stack.extend(value)
+        elif isinstance(value, Component):
+            claims.lines.update(value.claimed)
+            configuration = value.configuration
+            if configuration is not None:
+                claims.data.add(id(configuration))
+                if isinstance(configuration, list):
+                    claims.data.update(id(item) for item in configuration)
+                    stack.extend(item for item in configuration if isinstance(item, str))
+                elif isinstance(configuration, str):  # a block that did not parse
+                    stack.append(configuration)
+            stack.extend(v for k, v in value.__dict__.items() if k != "configuration")
+            claims.lines.add(value.line)
+        elif isinstance(value, Link):
+            # A link claims no line: the text around it is another entity's.
+            claims.texts.add(collapse(value.text))
+        elif hasattr(value, "__dataclass_fields__"):
+            line = value.__dict__.get("line")
+            if isinstance(line, int) and line > 0:
+                claims.lines.add(line)
+            stack.extend(value.__dict__.values())
+    claims.joined = "\x00".join(sorted(claims.texts))
+    return claims
+
+
+def _node_kinds(sections: Iterable[Section], out: list[tuple[Section, str]]) -> None:
+    """Every section with the typed kind it feeds ("" for none), as ``_sort_sections`` sorts."""
+    for section in sections:
+        kind = classify_title(section.title)
+        if kind is None or kind in _CONTAINERS:
+            if kind in _CONTAINERS or any(classify_title(c.title) for c in section.children):
+                out.append((section, kind or ""))
+                _node_kinds(section.children, out)
+                continue
+            out.extend((sub, "") for sub in _walk(section))
+            continue
+        out.extend((sub, "components" if kind == "component" else kind) for sub in _walk(section))
+
+
+def _item_claimed(item: ListItem, claims: _Claims, typed: bool) -> bool:
+    if item.line in claims.lines:
+        return True
+    if not typed:
+        return False
+    if claims.text(item.text):
+        return True
+    label, value = _split_label(item.text)
+    return bool(label) and claims.text(value)
+
+
+def _unclaimed_items(items: Iterable[ListItem], claims: _Claims, typed: bool) -> list[ListItem]:
+    """The items no typed entity holds, each with its unclaimed children; the children of
+    a claimed item that are not claimed themselves stand on their own."""
+    kept: list[ListItem] = []
+    for item in items:
+        children = _unclaimed_items(item.children, claims, typed)
+        if _item_claimed(item, claims, typed):
+            kept.extend(children)
+        else:
+            kept.append(replace(item, children=tuple(children)))
+    return kept
+
+
+def _field_claimed(item: Field, claims: _Claims, typed: bool, labels: tuple[str, ...]) -> bool:
+    label = item.label.casefold()
+    if label.startswith(_FOOTER_LABELS) or (labels and label.startswith(labels)):
+        return True
+    return item.line in claims.lines or (typed and claims.text(item.value))
+
+
+def _code_claimed(block: CodeBlock, claims: _Claims, typed: bool) -> bool:
+    if block.line in claims.lines:
+        return True
+    if block.data is not None and id(block.data) in claims.data:
+        return True
+    data = block.data
+    if isinstance(data, dict) and data and all(id(v) in claims.data for v in data.values()):
+        return True
+    return typed and claims.text(block.text)
+
+
+def _residual(
+    section: Section, kind: str, claims: _Claims, labels: tuple[str, ...], links: bool
+) -> Section:
+    """``section``'s own content that no typed entity holds (children not included)."""
+    typed = bool(kind)
+    paragraphs: list[str] = []
+    spans: list[Span] = []
+    for index, text in enumerate(section.paragraphs):
+        if typed and claims.text(text):
+            continue
+        paragraphs.append(text)
+        if index < len(section.paragraph_spans):
+            spans.append(section.paragraph_spans[index])
+    lists: list[ListBlock] = []
+    for block in section.lists:
+        items = _unclaimed_items(block.items, claims, typed)
+        if items:
+            if not block.ordered:
+                items.sort(key=lambda item: (normalise_key(item.text), item.done is True))
+            lists.append(replace(block, items=tuple(items)))
+    tables = [
+        replace(table, rows=rows)
+        for table in section.tables
+        if (rows := tuple(row for row in table.rows if row.line not in claims.lines))
+    ]
+    code = [b for b in section.code if not _code_claimed(b, claims, typed)]
+    # A ``**Label:**`` with no value introduces the block below it: it is the typed
+    # entity's when some of that block went to one.
+    kept = {id(block) for block in code}
+    kept.update(id(block) for block in section.lists if block in lists)
+    kept.update(id(table) for table in section.tables if table in tables)
+    labelled: list[ListBlock | Table | CodeBlock] = [*section.lists, *section.tables, *section.code]
+    read_labels = {block.label for block in labelled if block.label and id(block) not in kept}
+    fields = [
+        item
+        for item in section.fields
+        if not (item.value == "" and item.label in read_labels)
+        and not _field_claimed(item, claims, typed, labels)
+    ]
+    return Section(
+        title=section.title,
+        level=section.level,
+        fields=tuple(fields),
+        tables=tuple(tables),
+        lists=tuple(lists),
+        code=tuple(code),
+        links=section.links if links else (),
+        paragraphs=tuple(paragraphs),
+        line=section.line,
+        end_line=section.end_line,
+        paragraph_spans=tuple(spans),
+        kind=kind,
+    )
+
+
+def has_content(section: Section) -> bool:
+    """Whether a section holds any element of its own (its children aside)."""
+    return bool(
+        section.fields
+        or section.tables
+        or section.lists
+        or section.code
+        or section.paragraphs
+        or section.links
+    )
+
+
+def _residual_sections(
+    heads: list[Section],
+    top: list[Section],
+    claims: _Claims,
+    overview_scope: str,
+    standing: Section | None,
+) -> tuple[tuple[Section, ...], list[Diagnostic]]:
+    """Every section, flat, with what no typed reader holds; and a note for each typed
+    section whose reader left content of its own kind unread."""
+    preamble_labels = _OVERVIEW_LABELS if overview_scope == "preamble" else ()
+    parts = [_residual(head, "preamble", claims, preamble_labels, True) for head in heads]
+    residual: list[tuple[Section, str, str]] = []  # section, identity, parent identity
+    if parts:
+        first = parts[0]
+        preamble = replace(
+            first,
+            title="Preamble",
+            level=0,
+            fields=tuple(f for p in parts for f in p.fields),
+            tables=tuple(t for p in parts for t in p.tables),
+            lists=tuple(b for p in parts for b in p.lists),
+            code=tuple(c for p in parts for c in p.code),
+            links=tuple(link for p in parts for link in p.links),
+            paragraphs=tuple(t for p in parts for t in p.paragraphs),
+            paragraph_spans=tuple(s for p in parts for s in p.paragraph_spans),
+            line=min((p.line for p in parts if p.line), default=1),
+        )
+        if has_content(preamble):
+            residual.append((preamble, PREAMBLE_KEY, ""))
+    nodes: list[tuple[Section, str]] = []
+    _node_kinds(top, nodes)
+    parents: dict[int, str] = {}
+    for section in top:
+        for sub in _walk(section):
+            for child in sub.children:
+                parents[id(child)] = section_identity(sub.title)
+    diagnostics: list[Diagnostic] = []
+    for section, kind in nodes:
+        reads_overview = kind == "overview" and overview_scope == "overview"
+        labels = _OVERVIEW_LABELS if reads_overview or section is standing else ()
+        left = _residual(section, kind, claims, labels, kind != "references")
+        identity = section_identity(section.title)
+        residual.append((left, identity, parents.get(id(section), "")))
+        unread = [t.line for t in left.tables]
+        if kind not in _PROSE_KINDS:
+            unread.extend(c.line for c in left.code)
+        if kind in _ENTRY_KINDS:
+            unread.extend(b.line for b in left.lists)
+        if kind and unread:
+            lines = sorted(set(unread))
+            shown = ", ".join(str(line) for line in lines[:8]) + (" ..." if len(lines) > 8 else "")
+            diagnostics.append(
+                Diagnostic(
+                    code="typed-content-generic",
+                    message=(
+                        f"'{section.title}' ({kind.replace('_', ' ')}): content at line "
+                        f"{shown} is not read as {kind.replace('_', ' ')}; compared generically"
+                    ),
+                    line=lines[0],
+                    end_line=lines[-1],
+                )
+            )
+    # Identity: the title alone; a title used twice is told apart by its parent's.
+    counts: dict[str, int] = {}
+    for _, identity, _ in residual:
+        counts[identity] = counts.get(identity, 0) + 1
+    keyed: list[Section] = []
+    seen: dict[str, int] = {}
+    for section, identity, parent in residual:
+        key = identity
+        if counts[identity] > 1 and parent:
+            key = f"{parent} / {identity}"
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] > 1:
+            key = f"{key} #{seen[key]}"
+        keyed.append(replace(section, key=key))
+    keyed.sort(key=lambda section: section.key)
+    return tuple(keyed), diagnostics

@@ -169,6 +169,19 @@ class Project:
         blob = source.ref.blob or blob_sha(source.text.encode("utf-8"))
         return replace(source.ref, blob=blob), self.parse_text(source.text, blob)
 
+    def load_spec_text(self, spec: Spec) -> tuple[Side, PhaseDocument, str]:
+        """``load_spec``, with the document's text (for ``show --coverage``)."""
+        side, doc = self.load_spec(spec)
+        if spec.phase is not None:
+            source = read_document(self.repo, self.find(spec.phase, spec.rev))
+            return side, doc, source.text
+        assert spec.path is not None
+        if spec.rev is None:
+            data = Path(spec.path).read_bytes()
+        else:
+            data = self.repo.read_file(self.repo.resolve(spec.rev), spec.path)[1]
+        return side, doc, load_text(data, spec.path, spec.rev)
+
     def load_spec(self, spec: Spec) -> tuple[Side, PhaseDocument]:
         if spec.phase is not None:
             ref, doc = self.load(self.find(spec.phase, spec.rev))

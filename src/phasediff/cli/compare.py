@@ -26,11 +26,12 @@ from phasediff.cli.common import (
     write_stdout,
     write_step_summary,
 )
+from phasediff.coverage import line_owners
 from phasediff.documents import discovery_hints
 from phasediff.errors import EXIT_OK
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
-from phasediff.render.show import show_json, show_text
+from phasediff.render.show import show_coverage, show_json, show_text
 from phasediff.rules import RULES
 
 
@@ -179,22 +180,37 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
 @click.option(
     "--rev", default=None, help="Read the document at this revision (default: working tree)."
 )
+@click.option(
+    "--coverage",
+    is_flag=True,
+    help="List which lines went to typed entities, which to generic ones, which to nothing.",
+)
 @format_option(["text", "json"])
 @output_option
 @color_option
 @repo_option
 @run_command
 def show_command(
-    phase: str, rev: str | None, fmt: str, output: Path | None, color: str, repo_path: Path
+    phase: str,
+    rev: str | None,
+    coverage: bool,
+    fmt: str,
+    output: Path | None,
+    color: str,
+    repo_path: Path,
 ) -> int:
     """Show the parsed model of one phase document (PHASE, PHASE@REV, REV:PATH or a file)."""
     project = Project.open(repo_path)
     spec = parse_spec(phase, rev, Path.cwd())
-    side, doc = project.load_spec(spec)
+    side, doc, source = project.load_spec_text(spec)
+    owners = line_owners(source, doc)
+    colored = use_color(color) and output is None
     if fmt == "json":
-        text = show_json(doc, side)
+        text = show_json(doc, side, owners)
+    elif coverage:
+        text = show_coverage(owners, _side_label(side), color=colored)
     else:
-        text = show_text(doc, _side_label(side), color=use_color(color) and output is None)
+        text = show_text(doc, _side_label(side), color=colored)
     write_output(text, output)
     return EXIT_OK
 

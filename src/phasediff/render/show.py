@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from phasediff.changes import Side
+from phasediff.coverage import Coverage, Owner
 from phasediff.model import (
     CheckItem,
     CodeBlock,
@@ -172,6 +173,7 @@ def _component(component: Component) -> dict[str, Any]:
         "extra": _pairs(component.extra),
         "line": _line(component.line),
         "end_line": _line(component.end_line),
+        "claimed": list(component.claimed),
     }
 
 
@@ -331,7 +333,12 @@ def _footer(footer: Footer) -> dict[str, Any]:
 
 
 def _field(item: Field) -> dict[str, Any]:
-    return {"label": item.label, "value": item.value, "line": _line(item.line)}
+    return {
+        "label": item.label,
+        "value": item.value,
+        "line": _line(item.line),
+        "end_line": _line(item.end_line),
+    }
 
 
 def _row(row: Row) -> dict[str, Any]:
@@ -349,6 +356,7 @@ def _table(table: Table) -> dict[str, Any]:
         "header": list(table.header),
         "rows": [_row(row) for row in table.rows],
         "line": _line(table.line),
+        "end_line": _line(table.end_line),
     }
 
 
@@ -358,6 +366,7 @@ def _list_item(item: ListItem) -> dict[str, Any]:
         "done": item.done,
         "children": [_list_item(child) for child in item.children],
         "line": _line(item.line),
+        "end_line": _line(item.end_line),
     }
 
 
@@ -378,6 +387,7 @@ def _code(block: CodeBlock) -> dict[str, Any]:
         "data": jsonable(block.data),
         "error": block.error,
         "line": _line(block.line),
+        "end_line": _line(block.end_line),
     }
 
 
@@ -395,6 +405,12 @@ def _section(section: Section) -> dict[str, Any]:
         "children": [_section(child) for child in section.children],
         "line": _line(section.line),
         "end_line": _line(section.end_line),
+        "paragraph_spans": [
+            {"line": _line(span.line), "end_line": _line(span.end_line)}
+            for span in section.paragraph_spans
+        ],
+        "kind": section.kind,
+        "key": section.key,
     }
 
 
@@ -445,17 +461,50 @@ def document_to_dict(doc: PhaseDocument) -> dict[str, Any]:
     }
 
 
-def show_json(doc: PhaseDocument, side: Side) -> str:
-    """``phasediff show --format json``: where the document came from, its model, outline, notes."""
-    return dumps(
-        {
-            "schema_version": SCHEMA_VERSION,
-            "source": side_to_dict(side),
-            "document": document_to_dict(doc),
-            "sections": [_outline(section) for section in doc.sections],
-            "diagnostics": [_diagnostic(d) for d in doc.diagnostics],
-        }
-    )
+def show_json(doc: PhaseDocument, side: Side, coverage: Coverage | None = None) -> str:
+    """``phasediff show --format json``: where the document came from, its model, outline,
+    notes, and (given the text's ``coverage``) which lines went to which entities."""
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "source": side_to_dict(side),
+        "document": document_to_dict(doc),
+        "sections": [_outline(section) for section in doc.sections],
+        "diagnostics": [_diagnostic(d) for d in doc.diagnostics],
+    }
+    if coverage is not None:
+        data["coverage"] = _coverage(coverage)
+    return dumps(data)
+
+
+def _coverage(coverage: Coverage) -> dict[str, Any]:
+    return {
+        "lines": {owner.value: coverage.count(owner) for owner in Owner},
+        "runs": [
+            {"start": run.start, "end": run.end, "owner": run.owner.value, "where": run.where}
+            for run in coverage.runs
+        ],
+    }
+
+
+_OWNER_STYLE = {Owner.TYPED: "", Owner.GENERIC: DIM, Owner.NONE: YELLOW}
+
+
+def show_coverage(coverage: Coverage, label: str, *, color: bool = False) -> str:
+    """``phasediff show N --coverage``: each run of lines and the entity that owns it."""
+    counts = {owner: coverage.count(owner) for owner in Owner}
+    total = sum(counts.values())
+    lines = [
+        paint(_t(f"Coverage of {label}"), BOLD, color),
+        f"{total} content lines: {counts[Owner.TYPED]} typed, "
+        f"{counts[Owner.GENERIC]} generic, {counts[Owner.NONE]} owned by nothing",
+        "",
+    ]
+    for run in coverage.runs:
+        span = str(run.start) if run.start == run.end else f"{run.start}-{run.end}"
+        where = _t(run.where) if run.owner is not Owner.NONE else "(nothing)"
+        text = f"  {run.owner.value:<8} {span:<10} {where}"
+        lines.append(paint(text, _OWNER_STYLE[run.owner], color))
+    return finish(lines)
 
 
 # ---------------------------------------------------------------------------
