@@ -1572,8 +1572,29 @@ def _keyed(entries: list[_Entry]) -> dict[str, _Entry]:
     return keyed
 
 
-def _diff_section_content(out: _Emitter, before: Section, after: Section) -> None:
-    old, new = _keyed(_generic_entries(before)), _keyed(_generic_entries(after))
+_PHASE_REFERENCE = re.compile(r"(?i)\bphase[\s-]*\d[\w.]*")
+
+
+def _without_phase_numbers(entries: list[_Entry]) -> list[_Entry]:
+    return [
+        _Entry(
+            _PHASE_REFERENCE.sub("Phase N", entry.label),
+            _PHASE_REFERENCE.sub("Phase N", entry.value),
+            entry.line,
+            _PHASE_REFERENCE.sub("Phase N", entry.family),
+        )
+        for entry in entries
+    ]
+
+
+def _diff_section_content(
+    out: _Emitter, before: Section, after: Section, *, phases: bool = False
+) -> None:
+    old_entries, new_entries = _generic_entries(before), _generic_entries(after)
+    if phases:
+        old_entries = _without_phase_numbers(old_entries)
+        new_entries = _without_phase_numbers(new_entries)
+    old, new = _keyed(old_entries), _keyed(new_entries)
     cells_of_rows = {
         _row_of(entry) for side in (old, new) for entry in side.values() if entry.family == "cell"
     }
@@ -1655,7 +1676,12 @@ def _shown_label(entry: _Entry) -> str:
     return entry.label
 
 
-def _diff_generic(out: _Emitter, old: Sequence[Section], new: Sequence[Section]) -> None:
+def _diff_generic(
+    out: _Emitter, old: Sequence[Section], new: Sequence[Section], *, phases: bool = False
+) -> None:
+    """Sections by identity, their generic content entry by entry.  Between phases a
+    reference to a phase by number ("Modified from Phase 2" in phase 3) is the same
+    as its predecessor's ("Modified from Phase 1" in phase 2)."""
     if old is new:
         return
     gone, came, common = _pairs(old, new, _section_key)
@@ -1672,7 +1698,7 @@ def _diff_generic(out: _Emitter, old: Sequence[Section], new: Sequence[Section])
     for before, after in common:
         if before == after:
             continue
-        _diff_section_content(out, before, after)
+        _diff_section_content(out, before, after, phases=phases)
 
 
 def _has_content(section: Section) -> bool:
@@ -1973,9 +1999,9 @@ def _diff_narrative(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> 
         if name != "overview" or base.overview.summary or head.overview.summary:
             compared += 1 if before or after else 0
     generic = _Emitter(out.options, out.base_path, out.head_path)
-    _diff_generic(generic, base.extra, head.extra)
-    old_extra = {_section_key(s): s for s in base.extra}
-    new_extra = {_section_key(s): s for s in head.extra}
+    _diff_generic(generic, base.extra, head.extra, phases=True)
+    old_extra = {normalise_key(s.title): s for s in base.extra}
+    new_extra = {normalise_key(s.title): s for s in head.extra}
     for change in generic.changes:
         if change.rule in ("section-added", "section-removed"):
             added = change.rule == "section-added"
