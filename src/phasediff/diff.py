@@ -1514,6 +1514,9 @@ class _Entry:
     value: str
     line: int
     family: str
+    # What compares: the label and value as written, or with phase numbers masked.
+    key: str = ""
+    compared: str = ""
 
 
 _BULLET_NAME = re.compile(r"^(?P<name>[^:—–]{1,60}?)(?::| [—–-]) +\S")
@@ -1567,9 +1570,14 @@ def _keyed(entries: list[_Entry]) -> dict[str, _Entry]:
         counts[entry.label] = counts.get(entry.label, 0) + 1
     keyed: dict[str, _Entry] = {}
     for entry in entries:
-        key = entry.label if counts[entry.label] == 1 else f"{entry.label}\x00{entry.value}"
+        label = entry.key or entry.label
+        key = label if counts[entry.label] == 1 else f"{label}\x00{_compared(entry)}"
         keyed.setdefault(key, entry)
     return keyed
+
+
+def _compared(entry: _Entry) -> str:
+    return entry.compared or entry.value
 
 
 _PHASE_REFERENCE = re.compile(r"(?i)\bphase[\s-]*\d[\w.]*")
@@ -1577,11 +1585,11 @@ _PHASE_REFERENCE = re.compile(r"(?i)\bphase[\s-]*\d[\w.]*")
 
 def _without_phase_numbers(entries: list[_Entry]) -> list[_Entry]:
     return [
-        _Entry(
-            _PHASE_REFERENCE.sub("Phase N", entry.label),
-            _PHASE_REFERENCE.sub("Phase N", entry.value),
-            entry.line,
-            _PHASE_REFERENCE.sub("Phase N", entry.family),
+        replace(
+            entry,
+            key=_PHASE_REFERENCE.sub("Phase N", entry.label),
+            compared=_PHASE_REFERENCE.sub("Phase N", entry.value),
+            family=_PHASE_REFERENCE.sub("Phase N", entry.family),
         )
         for entry in entries
     ]
@@ -1603,8 +1611,7 @@ def _diff_section_content(
     changed: list[tuple[_Entry, _Entry]] = [
         (old[key], new[key])
         for key in sorted(old.keys() & new.keys())
-        if normalise_key(old[key].value) != normalise_key(new[key].value)
-        and old[key].value != new[key].value
+        if normalise_key(_compared(old[key])) != normalise_key(_compared(new[key]))
     ]
     # A cell added or removed with its row is the row's change; a row whose cells
     # changed is reported by its cells.
@@ -1618,11 +1625,13 @@ def _diff_section_content(
             continue
         old_family = [e for e in gone if e.family == family]
         new_family = [e for e in came if e.family == family]
-        for a, b in _similar_pairs(old_family, new_family, lambda e: f"{e.label} {e.value}"):
+        for a, b in _similar_pairs(
+            old_family, new_family, lambda e: f"{e.key or e.label} {_compared(e)}"
+        ):
             gone.remove(a)
             came.remove(b)
             changed.append((a, b))
-    changed = [(a, b) for a, b in changed if a.value != b.value]
+    changed = [(a, b) for a, b in changed if _compared(a) != _compared(b)]
     # A link whose line changed otherwise says nothing the line's own entry does not.
     edited_lines = {b.line for _, b in changed if b.family != "link"}
     came_lines = {e.line for e in came if e.family != "link"}
@@ -1687,13 +1696,14 @@ def _diff_generic(
     gone, came, common = _pairs(old, new, _section_key)
     # A typed section's arrival or departure is news only for its generic content, and
     # not at all when the whole document comes or goes (its typed changes say it all).
+    # Between phases a typed section's presence is its typed entities' news.
     for section in gone:
-        if not section.kind or (_has_content(section) and new):
+        if not section.kind or (_has_content(section) and new and not phases):
             out.emit(
                 "section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True
             )
     for section in came:
-        if not section.kind or (_has_content(section) and old):
+        if not section.kind or (_has_content(section) and old and not phases):
             out.emit("section-added", Kind.ADDED, section.title, line=section.line)
     for before, after in common:
         if before == after:
