@@ -1696,14 +1696,13 @@ def _diff_generic(
     gone, came, common = _pairs(old, new, _section_key)
     # A typed section's arrival or departure is news only for its generic content, and
     # not at all when the whole document comes or goes (its typed changes say it all).
-    # Between phases a typed section's presence is its typed entities' news.
     for section in gone:
-        if not section.kind or (_has_content(section) and new and not phases):
+        if not section.kind or (_has_content(section) and new):
             out.emit(
                 "section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True
             )
     for section in came:
-        if not section.kind or (_has_content(section) and old and not phases):
+        if not section.kind or (_has_content(section) and old):
             out.emit("section-added", Kind.ADDED, section.title, line=section.line)
     for before, after in common:
         if before == after:
