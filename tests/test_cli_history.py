@@ -502,8 +502,6 @@ def test_a_long_edited_bullet_shows_the_words_that_differ(git_repo: GitRepoBuild
     lines = [line for line in result.stdout.splitlines() if "control plane" in line]
     # The edited bullet pairs with its old self: one change whose excerpt shows both words.
     assert len(lines) == 1 and "nightly" in lines[0] and "hourly" in lines[0]
-    assert sorted("hourly" in line for line in lines) == [False, True]
-    assert sorted("nightly" in line for line in lines) == [False, True]
     log = invoke(git_repo.root, "log", "-n", "1")
     assert "nightly" in log.stdout and "hourly" in log.stdout
 
