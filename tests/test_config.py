@@ -229,3 +229,27 @@ def test_the_template_setting_is_a_path_in_the_repository(tmp_path: Path) -> Non
     assert "must be a path inside the repository" in _error(
         tmp_path, '[tool.phasediff]\ntemplate = "../elsewhere.md"\n'
     )
+
+
+# -- hostile settings files ------------------------------------------------------------------
+
+
+def test_a_non_utf8_pyproject_is_one_line_without_its_bytes(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[project]\nname = "s\xe9cret-token-value"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    message = str(caught.value)
+    assert message == "pyproject.toml is not UTF-8 (line 2). Re-save it as UTF-8."
+    assert "cret" not in message
+
+
+def test_toml_nested_too_deeply_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / ".phasediff.toml").write_text("globs = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="nests tables or arrays too deeply"):
+        load_config(tmp_path)
+
+
+def test_a_settings_file_linked_to_a_device_is_refused(tmp_path: Path) -> None:
+    (tmp_path / ".phasediff.toml").symlink_to("/dev/zero")
+    with pytest.raises(ConfigError):
+        load_config(tmp_path)

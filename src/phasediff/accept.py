@@ -199,7 +199,7 @@ def load_accept_file(repo: Repository, config: Config, rev: str | None) -> Accep
     """The repository's acknowledged changes at ``rev`` (None: the working tree); none if absent."""
     path = config.accept_file
     if rev is None:
-        file = repo.root / path
+        file = repo.work_tree_file(path)
         if not file.is_file():
             return AcceptList(source=path)
         try:

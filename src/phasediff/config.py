@@ -73,7 +73,7 @@ class Config:
 
 def load_config(root: Path) -> Config:
     """Read the settings of the repository whose work tree is ``root``."""
-    dotfile, pyproject = root / DOTFILE, root / PYPROJECT
+    dotfile, pyproject = _inside(root, DOTFILE), _inside(root, PYPROJECT)
     if dotfile.is_file():
         return _config_from_dotfile(_read_toml(dotfile))
     if pyproject.is_file():
@@ -115,14 +115,47 @@ def _config_from_dotfile(data: dict[str, Any]) -> Config:
     return _build(tool["phasediff"], where, DOTFILE)
 
 
+def _inside(root: Path, name: str) -> Path:
+    """``root / name``, refused when a symbolic link takes it outside the repository."""
+    path = root / name
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root.resolve()):
+        raise ConfigError(
+            f"{name} is a symbolic link to {resolved}, outside the repository, so phasediff "
+            "does not read settings from it. Replace the link by a file."
+        )
+    return path
+
+
+#: Settings files are small; anything beyond this is not one (or is /dev/zero behind a link).
+MAX_SETTINGS_FILE = 4 * 1024 * 1024
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as stream:
-            return tomllib.load(stream)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name} is not valid TOML: {exc}. Fix its syntax.") from exc
+            data = stream.read(MAX_SETTINGS_FILE + 1)
     except OSError as exc:
         raise ConfigError(f"{path.name} cannot be read: {exc.strerror or exc}.") from exc
+    if len(data) > MAX_SETTINGS_FILE:
+        raise ConfigError(
+            f"{path.name} is larger than {MAX_SETTINGS_FILE // (1024 * 1024)} MiB; "
+            "settings files are small. Check the file."
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Never the bytes themselves in the message: the file may hold anything.
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path.name} is not UTF-8 (line {line}). Re-save it as UTF-8.") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name} is not valid TOML: {exc}. Fix its syntax.") from exc
+    except RecursionError as exc:
+        raise ConfigError(
+            f"{path.name} nests tables or arrays too deeply to read. Flatten it."
+        ) from exc
 
 
 def _build(table: Mapping[str, Any], where: str, source: str) -> Config:

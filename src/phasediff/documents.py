@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from phasediff.config import Config
-from phasediff.errors import DocumentError, UnknownPhaseError
+from phasediff.errors import DocumentError, OutsideRepositoryError, UnknownPhaseError
 from phasediff.gitrepo import MissingObjectError, Repository, missing_object_message
 
 #: How far into a document the ``**Phase:**`` field is looked for (it sits in the overview).
@@ -268,6 +268,10 @@ def discover(repo: Repository, rev: str | None, config: Config) -> list[Document
             # Its content is absent from this clone: listed by its path, and reading it
             # says what is missing when it is actually needed.
             blob, data = exc.blob, b""
+        except OutsideRepositoryError:
+            # A link out of the repository: listed by its path, never read; reading it
+            # says why when it is actually needed.
+            blob, data = None, b""
         text = data.decode("utf-8", errors="replace")
         phase = phase_of(declared_phase(text), path)
         if phase is None or is_placeholder(phase):

@@ -38,3 +38,7 @@ class DocumentError(PhasediffError):
 
 class UnknownPhaseError(DocumentError):
     """A phase id that no document declares (exit 3)."""
+
+
+class OutsideRepositoryError(DocumentError):
+    """A work-tree path that resolves outside the repository through a symbolic link (exit 3)."""

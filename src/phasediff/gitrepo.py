@@ -32,7 +32,7 @@ from types import TracebackType
 
 import git
 
-from phasediff.errors import DocumentError, RepositoryError
+from phasediff.errors import DocumentError, OutsideRepositoryError, RepositoryError
 
 _NULL_SHA = re.compile(r"^0+$")
 _GITLINK_MODE = "160000"
@@ -228,7 +228,7 @@ class Repository:
         if rev is None:
             self._require_work_tree()
             try:
-                data = (self.root / path).read_bytes()
+                data = self.work_tree_file(path).read_bytes()
             except FileNotFoundError as exc:
                 raise DocumentError(
                     f"{path} not found in the working tree. "
@@ -257,6 +257,24 @@ class Repository:
         if _ascii(kind) != "blob":
             raise DocumentError(f"{path} at {rev} is a {_ascii(kind)}, not a file. Name a file.")
         return _ascii(sha), data
+
+    def work_tree_file(self, path: str) -> Path:
+        """``path`` in the work tree, refused when it resolves outside the repository.
+
+        A committed symbolic link (``ARCHITECTURE.md -> ../../secret.md``) or a linked
+        directory would make a run read, print or write any file on the machine; at a
+        revision git stores the link itself, so revision reads never need this.
+        """
+        _check_relative(path)
+        file = self.root / path
+        resolved = file.resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise OutsideRepositoryError(
+                f"{path} in the working tree leads through a symbolic link to {resolved}, "
+                "outside the repository, so it is not read or written. Replace the link by a "
+                "file inside the repository."
+            )
+        return file
 
     def read_blob(self, sha: str) -> bytes:
         """The bytes of blob ``sha``, through the same long-lived batch reader.

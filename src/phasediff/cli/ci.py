@@ -370,7 +370,7 @@ def accept_command(
         except ValueError as exc:
             raise UsageError(f"{exc}.") from exc
     project = Project.open(repo_path)
-    path = project.repo.root / project.config.accept_file
+    path = project.repo.work_tree_file(project.config.accept_file)
     current = _read_text(path, project.config.accept_file)
     if base is not None:
         accepted = load_accept_file(project.repo, project.config, None)
