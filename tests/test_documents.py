@@ -15,7 +15,6 @@ from phasediff.documents import (
     discover,
     discovery_hints,
     find_phase,
-    glob_to_regex,
     is_candidate,
     known_phases,
     load_text,
@@ -29,6 +28,7 @@ from phasediff.documents import (
 )
 from phasediff.errors import DocumentError, UnknownPhaseError
 from phasediff.gitrepo import Repository
+from phasediff.globs import compile_glob
 
 if TYPE_CHECKING:
     from tests.conftest import GitRepoBuilder
@@ -118,7 +118,7 @@ def test_default_globs_skip_runbooks_templates_and_strays(path: str) -> None:
     ],
 )
 def test_glob_semantics(pattern: str, path: str, expected: bool) -> None:
-    assert bool(glob_to_regex(pattern).fullmatch(path)) is expected
+    assert compile_glob(pattern).fullmatch(path) is expected
 
 
 def test_globs_select_what_git_selects(

@@ -25,12 +25,13 @@ from typing import Any
 
 from phasediff.changes import SECTIONS
 from phasediff.errors import ConfigError
+from phasediff.globs import GlobError, compile_glob
 
 PYPROJECT = "pyproject.toml"
 DOTFILE = ".phasediff.toml"
 
 #: Where phase documents live in the repositories we have seen.  Matched
-#: case-insensitively, with git's ``**`` semantics; see ``documents.glob_to_regex``.
+#: case-insensitively, with git's ``**`` semantics; see ``globs.compile_glob``.
 DEFAULT_GLOBS: tuple[str, ...] = (
     "**/phase*/ARCHITECTURE.md",
     "**/architecture/phase*.md",
@@ -194,6 +195,10 @@ def _globs(value: Any, where: str, key: str) -> tuple[str, ...]:
                 f"{where} {key} patterns are relative to the repository root; "
                 f'got {_show(glob)}. Drop the leading "/".'
             )
+        try:
+            compile_glob(glob)
+        except GlobError as exc:
+            raise ConfigError(f"{where} {key}: {exc}. Fix the pattern.") from exc
     return globs
 
 

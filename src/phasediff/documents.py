@@ -13,7 +13,6 @@ Phase ids compare case-insensitively and ignore leading zeros (``MVP`` ==
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +21,7 @@ from pathlib import PurePosixPath
 from phasediff.config import Config
 from phasediff.errors import DocumentError, OutsideRepositoryError, UnknownPhaseError
 from phasediff.gitrepo import MissingObjectError, Repository, missing_object_message
+from phasediff.globs import compile_glob, safe_pathspec
 
 #: How far into a document the ``**Phase:**`` field is looked for (it sits in the overview).
 PHASE_FIELD_LINES = 60
@@ -68,70 +68,9 @@ class SourceDocument:
 # -- globs --------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """Compile a path glob with git's ``:(glob)`` semantics, matching case-insensitively.
-
-    ``*`` and ``?`` stay within one path component, ``[...]`` is a character
-    class (``[!...]`` negated), ``**/`` matches zero or more directories,
-    a trailing ``/**`` everything below, and ``**`` alone any path.  The same
-    pattern given to ``git log`` as ``:(glob,icase)`` selects the same files,
-    which is what keeps history and discovery in agreement.
-    """
-    parts = pattern.split("/")
-    regex = ""
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if part == "**":
-            regex += ".*" if last else "(?:[^/]*/)*"
-            continue
-        regex += _translate_component(part) + ("" if last else "/")
-    return re.compile(regex, re.IGNORECASE | re.DOTALL)
-
-
-def _translate_component(part: str) -> str:
-    out: list[str] = []
-    index = 0
-    while index < len(part):
-        char = part[index]
-        if char == "*":
-            while index + 1 < len(part) and part[index + 1] == "*":
-                index += 1  # "**" inside a component is a plain "*", as in git
-            out.append("[^/]*")
-        elif char == "?":
-            out.append("[^/]")
-        elif char == "[":
-            end = _class_end(part, index)
-            if end < 0:
-                out.append(re.escape(char))  # unterminated: a literal "["
-            else:
-                body = part[index + 1 : end]
-                negate = body[:1] in ("!", "^")
-                if negate:
-                    body = body[1:]
-                body = re.sub(r"([\\^\[])", r"\\\1", body)
-                out.append(f"[{'^/' if negate else ''}{body}]")
-                index = end
-        else:
-            out.append(re.escape(char))
-        index += 1
-    return "".join(out)
-
-
-def _class_end(part: str, start: int) -> int:
-    """Index of the ``]`` closing the class opened at ``start``, or -1."""
-    index = start + 1
-    if index < len(part) and part[index] in "!^":
-        index += 1
-    if index < len(part) and part[index] == "]":
-        index += 1  # a leading "]" is a member, not the end
-    end = part.find("]", index)
-    return end
-
-
 def matches_any(path: str, patterns: Iterable[str]) -> bool:
     """Whether ``path`` (POSIX, relative to the root) matches one of the globs."""
-    return any(glob_to_regex(pattern).fullmatch(path) for pattern in patterns)
+    return any(compile_glob(pattern).fullmatch(path) for pattern in patterns)
 
 
 def is_candidate(path: str, config: Config) -> bool:
@@ -141,8 +80,11 @@ def is_candidate(path: str, config: Config) -> bool:
 
 def pathspecs(config: Config) -> list[str]:
     """``config``'s globs as git pathspecs for ``Repository.log``, excludes included."""
-    specs = [f":(top,glob,icase){glob}" for glob in config.globs]
-    specs += [f":(top,glob,icase,exclude){glob}" for glob in config.exclude]
+    specs = [f":(top,glob,icase){safe_pathspec(glob)}" for glob in config.globs]
+    # A broadened exclude would hide documents: an unsafe one is left to discovery's filter.
+    specs += [
+        f":(top,glob,icase,exclude){glob}" for glob in config.exclude if safe_pathspec(glob) == glob
+    ]
     return specs
 
 
