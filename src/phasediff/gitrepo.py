@@ -237,8 +237,9 @@ class Repository:
             except OSError as exc:
                 raise DocumentError(f"{path} in the working tree cannot be read: {exc}") from exc
             return blob_sha(data), data
-        if "\n" in path:
-            # The batch protocol is line based; such a path is asked for by its blob.
+        if "\n" in path or not _is_utf8(path):
+            # The batch protocol is line based and its requests UTF-8 text; such a path
+            # (a newline, or bytes that are not UTF-8) is asked for by its blob.
             return self._read_file_via_tree(rev, path)
         try:
             sha, kind, _, data = self._repo.git.get_object_data(f"{rev}:{path}")
@@ -636,6 +637,15 @@ def _ascii(value: object) -> str:
 def _decode_path(raw: bytes) -> str:
     # git stores path bytes verbatim; non-UTF-8 bytes survive as surrogates.
     return raw.decode("utf-8", errors="surrogateescape")
+
+
+def _is_utf8(path: str) -> bool:
+    """Whether ``path`` holds no undecodable bytes (surrogates from ``_decode_path``)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_relative(path: str) -> None:

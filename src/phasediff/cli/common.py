@@ -220,6 +220,12 @@ def write_stdout(text: str) -> None:
     Under a test runner (no file descriptor) click writes it.  A closed reader
     (``| head -1``) raises ``BrokenPipeError``, which ``run_command`` ends quietly.
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A path git stores in bytes that are not UTF-8: shown with U+FFFD, so stdout
+        # stays valid UTF-8 (and JSON readable) whatever the locale.
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
     stream = sys.stdout
     if stream is None:
         raise PhasediffError(
