@@ -1519,22 +1519,30 @@ def build_changelog(
             if document.end_path is not None:
                 by_end[document.end_path].append((entry, document))
     releases: list[PhaseRelease] = []
+    unreadable: list[Skipped] = []
     for base_ref, head_ref in _release_pairs(project, base_refs, head_refs, history):
         phase = (head_ref or base_ref or _never()).phase
-        base_doc = project.load(base_ref)[1] if base_ref else PhaseDocument()
-        head_doc = project.load(head_ref)[1] if head_ref else PhaseDocument()
-        previous = _previous_phase(head_refs, phase_key(phase)) if base_ref is None else None
-        if previous is not None:
-            # What a new phase brings is its drift over the phase before it, not its text.
-            comparison = project.compare_phases(previous.phase, phase, until)
-        else:
-            comparison = diff_documents(
-                base_doc,
-                head_doc,
-                _ref_side(base_ref, since, phase),
-                _ref_side(head_ref, until, phase),
-                project.options,
-            )
+        try:
+            base_doc = project.load(base_ref)[1] if base_ref else PhaseDocument()
+            head_doc = project.load(head_ref)[1] if head_ref else PhaseDocument()
+            previous = _previous_phase(head_refs, phase_key(phase)) if base_ref is None else None
+            if previous is not None:
+                # What a new phase brings is its drift over the phase before it, not its text.
+                comparison = project.compare_phases(previous.phase, phase, until)
+            else:
+                comparison = diff_documents(
+                    base_doc,
+                    head_doc,
+                    _ref_side(base_ref, since, phase),
+                    _ref_side(head_ref, until, phase),
+                    project.options,
+                )
+        except (DocumentError, MissingObjectError) as exc:
+            # One unreadable document leaves its phase out of the notes, not every phase.
+            ref, sha = (head_ref, history.until.sha) if head_ref else (base_ref, history.since.sha)
+            assert ref is not None
+            unreadable.append(Skipped(sha, ref.path, ref.blob or "", str(exc)))
+            continue
         if base_ref is not None and head_ref is not None:
             comparison = _with_renumbering(comparison, base_ref, head_ref, project.options)
         if head_ref is not None and base_ref is not None and head_ref.path in by_end:
@@ -1563,7 +1571,10 @@ def build_changelog(
         date=_date_of(project.repo, history),
         phases=tuple(releases),
         commits=_unique(entry.commit for entry in chronological),
-        skipped=history.skipped,
+        skipped=(
+            *history.skipped,
+            *(skip for skip in unreadable if skip.blob not in {s.blob for s in history.skipped}),
+        ),
     )
 
 

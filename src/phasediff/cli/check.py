@@ -17,8 +17,8 @@ from phasediff.cli.common import (
     write_output,
     write_step_summary,
 )
-from phasediff.documents import phase_from_path
-from phasediff.errors import EXIT_FINDINGS, EXIT_OK
+from phasediff.documents import phase_from_path, phase_key
+from phasediff.errors import EXIT_FINDINGS, EXIT_OK, EXIT_RUNTIME, DocumentError
 from phasediff.project import Project
 from phasediff.render.check import CheckFormat, render_check, render_rules, render_step_summary
 
@@ -83,8 +83,14 @@ def check_command(
         project.find(phase, rev)  # an unknown phase is an error, not an empty report
     documents = []
     files = frozenset(project.repo.list_files(rev))  # to tell a broken relative link
+    unreadable: list[tuple[str, str]] = []  # (phase, why)
     for ref in refs:
-        loaded, doc = project.load(ref)
+        try:
+            loaded, doc = project.load(ref)
+        except DocumentError as exc:
+            # The others are still checked; the unreadable one is reported after them.
+            unreadable.append((ref.phase, str(exc)))
+            continue
         documents.append(
             CheckedDocument(ref.phase, loaded.path, doc, phase_from_path(ref.path), files)
         )
@@ -94,4 +100,14 @@ def check_command(
     )
     write_output(text, output)
     write_step_summary(render_step_summary(report))
+    wanted = {phase_key(phase) for phase in phases}
+    failed = False
+    for phase, why in unreadable:
+        if not wanted or phase_key(phase) in wanted:
+            click.echo(f"Error: {why}", err=True)
+            failed = True
+        else:
+            click.echo(f"Warning: {why}", err=True)
+    if failed:
+        return EXIT_RUNTIME
     return EXIT_FINDINGS if report.failed else EXIT_OK

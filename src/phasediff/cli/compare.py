@@ -28,7 +28,7 @@ from phasediff.cli.common import (
 )
 from phasediff.coverage import line_owners
 from phasediff.documents import discovery_hints
-from phasediff.errors import EXIT_OK
+from phasediff.errors import EXIT_OK, DocumentError
 from phasediff.project import Project, Spec, parse_spec
 from phasediff.render import Format, render_comparison
 from phasediff.render.show import show_coverage, show_json, show_text
@@ -151,7 +151,13 @@ def phases_command(rev: str | None, repo_path: Path) -> int:
         raise project.no_documents(rev)
     rows = []
     for ref in refs:
-        _, doc = project.load(ref)
+        try:
+            _, doc = project.load(ref)
+        except DocumentError as exc:
+            # One unreadable document is a row and a warning, not the end of the listing.
+            click.echo(f"Warning: {exc}", err=True)
+            rows.append((ref.phase, ref.path, "-", "unreadable", "-", "-"))
+            continue
         overview = doc.overview
         rows.append(
             (
