@@ -13,6 +13,10 @@ memory (max RSS) of that command:
 * ``phasediff 4 --from HEAD~1 --to HEAD`` where HEAD gives a component a YAML
   configuration block of nine lines whose aliases expand to a billion nodes
   ("billion laughs");
+  the same repository through ``log -n 1``, ``changelog``, ``show --format json``
+  and ``comment --dry-run``;
+* ``phases`` and ``log`` with a glob of twelve ``*`` in one component against a
+  200-character directory name (once catastrophic backtracking, ours and git's);
 * ``phases`` in a working tree whose phase document has a table of
   ``--rows`` rows (about 7 MB at 100k rows): parser time and memory per row.
 
@@ -184,6 +188,33 @@ def alias_bomb_case(workdir: Path, timeout: float, code: Path | None) -> Run:
     return run(command, repo, timeout, code)
 
 
+#: Every other command that reads the alias bomb, on the repository ``alias_bomb_case`` built.
+ALIAS_BOMB_COMMANDS = {
+    "log -n 1, YAML alias bomb": ["log", "-n", "1", "--no-cache"],
+    "changelog, YAML alias bomb": ["changelog", "--from", "HEAD~1", "--no-cache"],
+    "show 4 --format json, YAML alias bomb": ["show", "4", "--rev", "HEAD", "--format", "json"],
+    "comment --dry-run, YAML alias bomb": ["comment", "--dry-run", "--base", "HEAD~1",
+                                           "--head", "HEAD"],
+}  # fmt: skip
+
+
+def glob_case(workdir: Path, timeout: float, code: Path | None) -> list[tuple[str, Run]]:
+    """``phases`` and ``log`` with a glob of twelve stars against a 200-character directory."""
+    repo = workdir / "glob"
+    settings = '[tool.phasediff]\nglobs = ["**/*a*a*a*a*a*a*a*a*a*a*a*a*b/ARCHITECTURE.md"]\n'
+    files = {
+        "pyproject.toml": settings,
+        f"docs/{'a' * 200}/ARCHITECTURE.md": document("2", ["GATEWAY_PORT"]),
+        f"docs/{'a' * 12}b/ARCHITECTURE.md": document("3", ["GATEWAY_PORT"]),
+    }
+    fast_import(repo, [("phases", files, None)])
+    base = [sys.executable, "-m", "phasediff"]
+    return [
+        ("phases, backtracking glob", run([*base, "phases"], repo, timeout, code)),
+        ("log, backtracking glob", run([*base, "log", "--no-cache"], repo, timeout, code)),
+    ]
+
+
 def table_case(workdir: Path, rows: int, timeout: float, code: Path | None) -> tuple[Run, int]:
     repo = workdir / f"table-{rows}"
     path = "docs/phase-5/ARCHITECTURE.md"
@@ -218,6 +249,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             show(f"changelog, {changes} changes in one range", result, args.timeout)
         result = alias_bomb_case(workdir, args.timeout, code)
         show("diff 4 HEAD~1..HEAD, YAML alias bomb", result, args.timeout)
+        for label, arguments in ALIAS_BOMB_COMMANDS.items():
+            command = [sys.executable, "-m", "phasediff", *arguments]
+            show(label, run(command, workdir / "alias-bomb", args.timeout, code), args.timeout)
+        for label, result in glob_case(workdir, args.timeout, code):
+            show(label, result, args.timeout)
         result, size = table_case(workdir, args.rows, args.timeout, code)
         label = f"phases, {args.rows} table rows ({size / 1e6:.1f} MB)"
         show(label, result, args.timeout)
