@@ -78,7 +78,9 @@ def test_a_file_size_limit_on_stdout_is_exit_3_not_cut_output(
 
 @pytest.mark.usefixtures("isolated_git_env")
 @pytest.mark.parametrize(
-    "args", [*COMMANDS, ("phases",), ("check", "--list-rules")], ids=lambda a: a[0]
+    "args",
+    [*COMMANDS, ("phases",), ("check", "--list-rules"), ("log", "--help")],
+    ids=lambda a: a[0],
 )
 def test_a_full_disk_on_stdout_is_exit_3(demo_repo: Path, args: tuple[str, ...]) -> None:
     with open("/dev/full", "wb") as full:

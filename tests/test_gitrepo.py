@@ -65,9 +65,19 @@ def test_open_outside_a_repository_names_the_path_and_the_fix(
     with pytest.raises(RepositoryError) as caught:
         Repository.open(path)
     assert str(caught.value) == (
-        f"Not a git repository: {path}. Run phasediff inside a git work tree, or pass --repo PATH."
+        f"Not a git repository: {path} (nor any directory above it). "
+        "Run phasediff inside a git work tree, or pass --repo PATH."
     )
     assert caught.value.__cause__ is not None
+
+
+def test_a_relative_path_outside_a_repository_is_named_absolutely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "inner").mkdir()
+    monkeypatch.chdir(tmp_path / "inner")
+    with pytest.raises(RepositoryError, match=f"Not a git repository: {tmp_path} "):
+        Repository.open(Path(".."))
 
 
 # -- revisions -----------------------------------------------------------------

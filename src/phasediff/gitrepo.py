@@ -117,7 +117,7 @@ class Repository:
             repo = git.Repo(path, search_parent_directories=True)
         except (git.InvalidGitRepositoryError, git.NoSuchPathError) as exc:
             raise RepositoryError(
-                f"Not a git repository: {path}. "
+                f"Not a git repository: {path.resolve()} (nor any directory above it). "
                 "Run phasediff inside a git work tree, or pass --repo PATH."
             ) from exc
         return cls(repo)

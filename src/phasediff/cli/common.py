@@ -56,6 +56,14 @@ class DefaultGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Run; help or version text that stdout cannot take (/dev/full) is one line too."""
+        try:
+            return super().main(*args, **kwargs)
+        except OSError as exc:
+            click.echo(f"Error: {_write_error('stdout', exc)}", err=True)
+            sys.exit(EXIT_RUNTIME)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args:
             click.echo(ctx.get_help())
