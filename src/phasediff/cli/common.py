@@ -193,8 +193,11 @@ def write_output(text: str, output: Path | None) -> None:
     if target.exists() and not target.is_file():
         # A device or a pipe (-o /dev/null, -o /dev/stderr) is written to, never replaced.
         try:
-            with target.open("w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
+            descriptor = os.open(target, os.O_WRONLY)
+            try:
+                _write_all(descriptor, text.encode("utf-8", "surrogateescape"))
+            finally:
+                os.close(descriptor)
         except OSError as exc:
             raise _write_error(str(output), exc) from exc
         return
@@ -247,13 +250,18 @@ def write_stdout(text: str) -> None:
     data = text.encode(stream.encoding or "utf-8", stream.errors or "strict")
     try:
         stream.flush()
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
+        _write_all(descriptor, data)
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise _write_error("stdout", exc) from exc
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    """``os.write`` until all of ``data`` is written: a short write is not the end."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
 
 
 def finish_stdout() -> None:
@@ -313,9 +321,7 @@ def replace_file(path: Path, data: bytes) -> None:
         raise _write_error(str(path), exc) from exc
     try:
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(descriptor, view) :]
+            _write_all(descriptor, data)
             if mode is not None:
                 os.fchmod(descriptor, stat.S_IMODE(mode))
         finally:
