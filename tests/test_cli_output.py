@@ -223,3 +223,18 @@ def test_an_endless_input_file_is_refused(small_repo: Path, option: str) -> None
     result = run(small_repo, "changelog", "--from", "v1.0", "--no-cache", option, "/dev/zero")
     assert result.returncode == 3
     assert f"larger than {MAX_INPUT_FILE // (1024 * 1024)} MiB" in one_line(result)
+
+
+@pytest.mark.usefixtures("isolated_git_env")
+def test_a_comment_dry_run_on_a_full_disk_is_one_line(demo_repo: Path) -> None:
+    with open("/dev/full", "wb") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "phasediff", "comment", "--dry-run", "--base", "v1.0",
+             "--head", "HEAD", "--checkout", str(demo_repo)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "NO_COLOR": "1"},
+            check=False,
+        )  # fmt: skip
+    assert result.returncode == 3
+    assert "No space left on device" in one_line(result)

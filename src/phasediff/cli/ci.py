@@ -14,6 +14,7 @@ from phasediff.cli.common import (
     gate,
     run_command,
     write_output,
+    write_stdout,
     write_step_summary,
 )
 from phasediff.comment import (
@@ -200,10 +201,10 @@ def comment_command(
     if annotate:
         for touched in drift.phases:
             if touched.comparison is not None:
-                click.echo(render_comparison(touched.comparison, Format.GITHUB), nl=False)
+                write_stdout(render_comparison(touched.comparison, Format.GITHUB))
 
     if dry_run:
-        click.echo(body, nl=False)
+        write_stdout(body)
         click.echo(_dry_run_action(drift, repository, number, options.comment_id), err=True)
         if code != 0:
             write_step_summary(body)
@@ -231,7 +232,7 @@ def comment_command(
             if summarised:
                 click.echo("phasediff: the report is in the job summary instead.", err=True)
             else:
-                click.echo(body, nl=False)
+                write_stdout(body)
         else:
             # Editing is not the fork case: a refusal here is an error (exit 3), not a fallback.
             if action is Action.UPDATE:
@@ -245,7 +246,7 @@ def comment_command(
             elif action is Action.SKIP:
                 click.echo(f"phasediff: no phase drift in {where}; nothing posted.", err=True)
     if code != 0:
-        click.echo(body, nl=False)
+        write_stdout(body)
         if not summarised:
             write_step_summary(body)
     return code
@@ -383,7 +384,7 @@ def accept_command(
     text, added = add_entries(current, entries, project.config.accept_file)
     names = ", ".join(entry.fingerprint for entry in added)
     if dry_run:
-        click.echo(text, nl=False)
+        write_stdout(text)
         click.echo(
             f"Dry run: would add {plural(len(added), 'entry', 'entries')} to "
             f"{project.config.accept_file}" + (f": {names}." if added else "."),
