@@ -86,7 +86,7 @@ def run_command(command: F) -> F:
         try:
             code = command(*args, **kwargs)
             finish_stdout()
-        except BrokenPipeError:
+        except ReaderGone:
             _quiet_broken_pipe()
         except PhasediffError as exc:
             click.echo(f"Error: {exc}", err=True)
@@ -146,6 +146,10 @@ def _stop_on_termination() -> Iterator[None]:
         for number, handler in previous.items():
             with contextlib.suppress(ValueError, OSError, TypeError):
                 signal.signal(number, handler)
+
+
+class ReaderGone(Exception):
+    """stdout's reader closed the pipe; only stdout's, not a pipe to git that broke."""
 
 
 def _quiet_broken_pipe() -> None:
@@ -229,7 +233,7 @@ def write_stdout(text: str) -> None:
     """Write the result to stdout and make sure all of it arrived.
 
     Under a test runner (no file descriptor) click writes it.  A closed reader
-    (``| head -1``) raises ``BrokenPipeError``, which ``run_command`` ends quietly.
+    (``| head -1``) raises ``ReaderGone``, which ``run_command`` ends quietly.
     """
     try:
         text.encode("utf-8")
@@ -251,8 +255,8 @@ def write_stdout(text: str) -> None:
     try:
         stream.flush()
         _write_all(descriptor, data)
-    except BrokenPipeError:
-        raise
+    except BrokenPipeError as exc:
+        raise ReaderGone from exc
     except OSError as exc:
         raise _write_error("stdout", exc) from exc
 
@@ -270,8 +274,8 @@ def finish_stdout() -> None:
         return
     try:
         sys.stdout.flush()
-    except BrokenPipeError:
-        raise
+    except BrokenPipeError as exc:
+        raise ReaderGone from exc
     except OSError as exc:
         raise _write_error("stdout", exc) from exc
     except ValueError:  # already closed: nothing of ours is pending
