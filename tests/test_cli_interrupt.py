@@ -93,6 +93,13 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def _default_signals() -> None:
+    """Start the command as a terminal would: a runner that ignores SIGINT or SIGHUP
+    (a background job, ``nohup``) passes that on, and phasediff keeps an ignored one."""
+    for number in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
 @pytest.fixture(scope="module")
 def big_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.conftest import GIT_ENV, GitRepoBuilder
@@ -113,6 +120,7 @@ def test_a_signal_during_a_cold_walk_leaves_no_process_behind(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group, as a shell job would have
+        preexec_fn=_default_signals,
     )
     started: set[int] = set()
     try:

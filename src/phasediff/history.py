@@ -866,6 +866,15 @@ def _pool() -> Iterator[ProcessPoolExecutor]:
         initializer=_worker_start,
         initargs=(os.getpid(),),
     )
+    # With fork, the first submit starts every worker.  The stop signals are held
+    # meanwhile, so none reaches a worker before ``_worker_start`` has set its own
+    # handlers (a worker would otherwise run the parent's and print a traceback);
+    # one that arrived for the parent is delivered as soon as they are released.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pool.submit(int)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         yield pool
     except BaseException:
@@ -891,6 +900,12 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 #: How long a stopped worker gets to exit before it is killed.
 WORKER_STOP_SECONDS = 2.0
+#: The signals that stop a walk (``cli.common``); held while workers are forked.
+_STOP_SIGNALS = frozenset(
+    number
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None))
+    if number is not None
+)
 _PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 
@@ -907,6 +922,7 @@ def _worker_start(parent: int) -> None:
     for number in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:
             signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held by ``_pool``
     if not _die_with_parent():
         threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if os.getppid() != parent:  # the parent died before the worker got this far
