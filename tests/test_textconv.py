@@ -127,3 +127,23 @@ def test_textconv_survives_bytes_that_are_not_utf8(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["textconv", str(path)])
     assert result.exit_code == 0, result.stderr
     assert "title: Phase 1 Architecture\n" in result.stdout
+
+
+def test_install_refuses_a_gitattributes_link_out_of_the_repository(
+    demo_repo: Path, tmp_path: Path, isolated_git_env: None
+) -> None:
+    clone = tmp_path / "linked"
+    _git(demo_repo, "clone", "--quiet", str(demo_repo), str(clone))
+    outside = tmp_path / "outside.txt"
+    outside.write_text("untouched\n", encoding="utf-8")
+    (clone / ".gitattributes").symlink_to(outside)
+    result = CliRunner().invoke(main, ["install-git-diff", "--repo", str(clone)])
+    assert result.exit_code == 3
+    assert "outside the repository" in result.stderr
+    assert outside.read_text(encoding="utf-8") == "untouched\n"
+    driver = subprocess.run(
+        ["git", "-C", str(clone), "config", "--local", "--get", "diff.phasediff.textconv"],
+        capture_output=True,
+        env=GIT_ENV,
+    )
+    assert driver.returncode == 1  # nothing was configured either

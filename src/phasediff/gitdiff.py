@@ -40,6 +40,8 @@ def install_git_diff(path: Path) -> list[str]:
                 f"{repo.git_dir} is a bare repository: .gitattributes needs a work tree. "
                 "Run install-git-diff in a clone with a work tree."
             )
+        # A committed .gitattributes link must not make this write outside the repository.
+        attributes = repo.work_tree_file(ATTRIBUTES)
         report: list[str] = []
         current = repo.get_config(TEXTCONV_KEY)
         if current == TEXTCONV_COMMAND:
@@ -52,7 +54,6 @@ def install_git_diff(path: Path) -> list[str]:
                 f"{repo.git_dir / 'config'}{was}."
             )
         root = repo.root
-    attributes = root / ATTRIBUTES
     wanted = attribute_lines(load_config(root).globs)
     try:
         existing = attributes.read_text(encoding="utf-8") if attributes.exists() else ""
