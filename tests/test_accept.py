@@ -275,3 +275,17 @@ def test_load_rejects_a_file_that_is_not_utf8(git_repo: GitRepoBuilder) -> None:
     git_repo.commit("broken")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_accept_file(Repository.open(git_repo.root), Config(), "HEAD")
+
+
+def test_load_bounds_what_it_reads(
+    git_repo: GitRepoBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import phasediff.accept as accept
+
+    monkeypatch.setattr(accept, "MAX_ACCEPT_FILE", 1024)
+    git_repo.write(SOURCE, "accept:\n" + "# padding\n" * 200)
+    git_repo.commit("a long list")
+    repo = Repository.open(git_repo.root)
+    for rev in (None, "HEAD"):
+        with pytest.raises(ConfigError, match="larger than"):
+            load_accept_file(repo, Config(), rev)

@@ -43,6 +43,8 @@ from phasediff.rules import RULES
 from phasediff.text import collapse
 
 ACCEPT_VERSION = 1
+#: Read at most this much of the acknowledgement file (a link to /dev/zero, a huge blob).
+MAX_ACCEPT_FILE = 16 * 1024 * 1024
 
 HEADER = """\
 # Intended architectural changes: phasediff reports them as acknowledged and
@@ -203,7 +205,8 @@ def load_accept_file(repo: Repository, config: Config, rev: str | None) -> Accep
         if not file.is_file():
             return AcceptList(source=path)
         try:
-            data = file.read_bytes()
+            with file.open("rb") as stream:
+                data = stream.read(MAX_ACCEPT_FILE + 1)
         except OSError as exc:
             raise ConfigError(f"{path} cannot be read: {exc.strerror or exc}.") from exc
     else:
@@ -211,6 +214,11 @@ def load_accept_file(repo: Repository, config: Config, rev: str | None) -> Accep
             _, data = repo.read_file(rev, path)
         except DocumentError:
             return AcceptList(source=path)  # not there at that revision: nothing acknowledged
+    if len(data) > MAX_ACCEPT_FILE:
+        raise ConfigError(
+            f"{path} is larger than {MAX_ACCEPT_FILE // (1024 * 1024)} MiB; an acknowledgement "
+            "list is a few lines per change. Remove the entries that no longer match."
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
