@@ -79,7 +79,7 @@ from phasediff.text import (
 
 _R = TypeVar("_R")
 
-PARSER_VERSION = 4
+PARSER_VERSION = 5
 """Bump when the parsed model of some input changes: it keys the persistent cache."""
 
 # ---------------------------------------------------------------------------
@@ -372,8 +372,11 @@ def _table_kind(table: Table) -> str | None:
     if first.startswith(("component", "service", "コンポーネント")):
         if any(h.startswith("change") for h in headers):
             return "modified"
-        if headers & {"technology", "purpose", "tech", "stack", "role", "description", "技術"}:
-            return "components"
+        # Any other columns (Responsibility, Trust boundary, Owner ...) are the
+        # component's labelled fields; a one-column list of names is components too.
+        return "components"
+    if first.startswith(("module", "container", "contract", "subsystem")):
+        return "components"
     return None
 
 
