@@ -1113,16 +1113,7 @@ def _diff_deployment(
     _diff_objective(out, "rpo", old.rpo, new.rpo, new.line, phases=phases)
     if phases:
         return
-    for attribute in ("compute", "network", "storage", "redundancy", "disaster_recovery"):
-        _diff_labelled(
-            out,
-            "deployment-changed",
-            attribute,
-            getattr(old, attribute),
-            getattr(new, attribute),
-            (old.line, new.line),
-            skip=_DEPLOYMENT_FACTS,
-        )
+    _diff_deployment_notes(out, old, new)
 
 
 # Items already compared as typed facts (ports, RTO, RPO) are not compared again as text.
