@@ -200,6 +200,26 @@ def _excerpt(old: str, new: str, context: int = 4) -> tuple[str, str]:
     return contrast(clip(a, a_start, a_end), clip(b, b_start, b_end), EXCERPT_LIMIT)
 
 
+def _line_excerpt(old: str, new: str) -> tuple[str, str]:
+    """The lines that changed between two code blocks, ``…`` for the lines left out.
+
+    A word-level excerpt would join a script's lines into one misleading command.
+    """
+    a, b = old.splitlines(), new.splitlines()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not opcodes:
+        return old, new
+    first, last = opcodes[0], opcodes[-1]
+
+    def clip(lines: list[str], start: int, end: int) -> str:
+        return "\n".join(
+            (["…"] if start > 0 else []) + lines[start:end] + (["…"] if end < len(lines) else [])
+        )
+
+    return contrast(clip(a, first[1], last[2]), clip(b, first[3], last[4]), EXCERPT_LIMIT)
+
+
 # ---------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------
@@ -1656,7 +1676,8 @@ def _diff_section_content(
     for a, b in sorted(changed, key=lambda pair: pair[1].line):
         before_value, after_value = a.value, b.value
         if before_value and after_value and len(before_value) + len(after_value) > 160:
-            before_value, after_value = _excerpt(before_value, after_value)
+            excerpt = _line_excerpt if a.family == "code" else _excerpt
+            before_value, after_value = excerpt(before_value, after_value)
         out.emit(
             "generic-changed",
             Kind.CHANGED,
