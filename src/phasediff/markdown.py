@@ -257,12 +257,19 @@ class _Walker:
     """One pass over the token stream, keeping a stack of open sections."""
 
     def __init__(
-        self, tokens: list[Token], line_count: int, lines: list[str] | None = None
+        self,
+        tokens: list[Token],
+        line_count: int,
+        lines: list[str] | None = None,
+        tails: dict[int, list[tuple[int, int]]] | None = None,
     ) -> None:
         self.tokens = tokens
         self.pos = 0
         self.line_count = line_count
         self.lines = lines or []
+        # Rows of long tables left out of ``tokens`` (see ``_walk``), by the table's line.
+        self.tails = tails or {}
+        self.tails_read: set[int] = set()
         self.root = _Builder(title="", level=0, line=1)
         self.stack: list[_Builder] = [self.root]
         self.diagnostics: list[Diagnostic] = []
@@ -466,24 +473,51 @@ class _Walker:
 
     def _table(self, opening: Token) -> None:
         line = _line(opening)
+        self.pos, header, rows = self._table_rows(self.tokens, self.pos + 1, 0)
         self.pos += 1
+        end = self._end(opening, line)
+        for start, stop in self.tails.get(line, ()):
+            # One slice at a time: markdown-it's tokens for a row weigh several KB.
+            text = "\n".join([self.lines[line - 1], self.lines[line], *self.lines[start:stop]])
+            tokens = _markdown_parser().parse(text)
+            _, _, more = self._table_rows(tokens, 1, start - 2)
+            rows.extend(more)
+            end = stop
+            self.tails_read.add(line)
+        rows.sort(key=lambda row: (row.key, row.cells))
+        self.current.tables.append(
+            Table(
+                header=tuple(header),
+                rows=tuple(rows),
+                label=self.current.label,
+                line=line,
+                end_line=end,
+            )
+        )
+        self.current.label = ""
+
+    def _table_rows(
+        self, tokens: list[Token], pos: int, offset: int
+    ) -> tuple[int, list[str], list[Row]]:
+        """The header and rows from ``pos`` to ``table_close``; lines moved by ``offset``."""
         header: list[str] = []
         rows: list[Row] = []
         current: list[str] = []
         in_head = False
-        row_line = line
-        while self.pos < len(self.tokens) and self.tokens[self.pos].type != "table_close":
-            token = self.tokens[self.pos]
+        row_line = 0
+        while pos < len(tokens) and tokens[pos].type != "table_close":
+            token = tokens[pos]
             if token.type == "thead_open":
                 in_head = True
             elif token.type == "thead_close":
                 in_head = False
             elif token.type == "tr_open":
                 current = []
-                row_line = _line(token)
+                row_line = _line(token) + offset
             elif token.type == "inline":
                 current.append(plain(token.content))
-                self.current.links.extend(_links(token, row_line))
+                if not (in_head and offset):  # a slice repeats the header: its links once
+                    self.current.links.extend(_links(token, row_line))
             elif token.type == "tr_close":
                 if in_head:
                     header = current
@@ -493,19 +527,8 @@ class _Walker:
                     rows.append(
                         Row(key=key, cells=tuple(current), line=row_line, written_cells=written)
                     )
-            self.pos += 1
-        self.pos += 1
-        rows.sort(key=lambda row: (row.key, row.cells))
-        self.current.tables.append(
-            Table(
-                header=tuple(header),
-                rows=tuple(rows),
-                label=self.current.label,
-                line=line,
-                end_line=self._end(opening, line),
-            )
-        )
-        self.current.label = ""
+            pos += 1
+        return pos, header, rows
 
     def _written_cells(self, line: int) -> int:
         """How many cells source line ``line`` holds (outer pipes optional; 0 when unknown)."""
@@ -555,9 +578,78 @@ class _Walker:
 def parse_markdown(text: str) -> GenericDocument:
     """Any markdown to its heading tree; never raises on any input."""
     source = normalise_source(text)
-    tokens = _markdown_parser().parse(source)
-    lines = source.split("\n")
-    return _Walker(tokens, len(lines), lines).walk()
+    return _walk(source, source.split("\n"))
+
+
+#: A table with more body rows than this is handed to markdown-it in slices of
+#: ``TABLE_SLICE_ROWS``: its tokens take several KB a row, the model about one.
+LONG_TABLE_ROWS = 2000
+TABLE_SLICE_ROWS = 1000
+_TABLE_DELIMITER = re.compile(r"^\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
+
+
+def _walk(source: str, lines: list[str]) -> GenericDocument:
+    """``source`` (whose lines are ``lines``) walked; long tables a slice at a time.
+
+    The rows of a long table after its first slice are blanked out of what
+    markdown-it sees (so every line keeps its number) and read back slice by
+    slice when the walker reaches the table.  Should markdown-it not see a table
+    where one was cut (inside a raw HTML block, say), the whole text is walked
+    again as it is: the cut never changes the result.
+    """
+    tails = _long_table_tails(lines)
+    if tails:
+        masked = list(lines)
+        for ranges in tails.values():
+            for start, stop in ranges:
+                masked[start:stop] = [""] * (stop - start)
+        walker = _Walker(_markdown_parser().parse("\n".join(masked)), len(lines), lines, tails)
+        generic = walker.walk()
+        if walker.tails_read == set(tails):
+            return generic
+    return _Walker(_markdown_parser().parse(source), len(lines), lines).walk()
+
+
+def _long_table_tails(lines: list[str]) -> dict[int, list[tuple[int, int]]]:
+    """For each long table: its line (1-based) -> the row ranges after its first slice.
+
+    Only a table that certainly ends where its ``|`` lines end is cut: it starts
+    in column 0 after a blank line, outside fenced code, and a blank line or the
+    end of the text follows its last row.
+    """
+    tails: dict[int, list[tuple[int, int]]] = {}
+    fence = ""
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        stripped = line.lstrip()
+        if fence:
+            if stripped.startswith(fence) and not stripped.strip(fence[0]).strip():
+                fence = ""
+            index += 1
+            continue
+        opened = _FENCE_OPEN.match(stripped) if len(line) - len(stripped) < 4 else None
+        if opened:
+            fence = opened.group(1) or opened.group(2)
+            index += 1
+            continue
+        if (
+            line.startswith("|")
+            and (index == 0 or not lines[index - 1].strip())
+            and index + 1 < len(lines)
+            and _TABLE_DELIMITER.match(lines[index + 1])
+        ):
+            first = index + 2
+            end = first
+            while end < len(lines) and lines[end].startswith("|"):
+                end += 1
+            if end - first > LONG_TABLE_ROWS and (end == len(lines) or not lines[end].strip()):
+                starts = range(first + TABLE_SLICE_ROWS, end, TABLE_SLICE_ROWS)
+                tails[index + 1] = [(a, min(a + TABLE_SLICE_ROWS, end)) for a in starts]
+            index = max(end, index + 1)
+            continue
+        index += 1
+    return tails
 
 
 # ---------------------------------------------------------------------------
@@ -706,7 +798,7 @@ def _chunk_lines(lines: list[str]) -> Iterator[tuple[int, list[str]]]:
 
 
 def _parse_chunk(lines: list[str], source: str, offset: int) -> ParsedChunk:
-    generic = _Walker(_markdown_parser().parse(source), len(lines), lines).walk()
+    generic = _walk(source, lines)
     preamble: Section | None = None
     flat: list[Section] = []
     for section in generic.sections:
