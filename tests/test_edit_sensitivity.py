@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from phasediff.changes import Side
@@ -81,7 +81,14 @@ def _edit(text: str, line_pick: int, word_pick: int) -> tuple[str, int, str]:
 # heading, a header row at its body rows, an item with children at them.  Marked xfail, not
 # narrowed, so the property stays stated in full and passes on its own once the gap closes.
 @pytest.mark.xfail(reason="known gap of issue #11: edits on many line kinds are not located")
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: while the gap is open every run fails, and shrinking a failure over
+# these documents took two minutes of the suite.
+@settings(
+    max_examples=100,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(
     name=st.sampled_from(NAMES),
     line_pick=st.integers(min_value=0, max_value=10_000),
