@@ -64,6 +64,7 @@ from phasediff.model import (
     Prose,
     Section,
 )
+from phasediff.parse import has_content
 from phasediff.rules import RULES
 from phasediff.text import contrast, format_duration, normalise_key, plain
 
@@ -1709,28 +1710,17 @@ def _diff_generic(
     # A typed section's arrival or departure is news only for its generic content, and
     # not at all when the whole document comes or goes (its typed changes say it all).
     for section in gone:
-        if not section.kind or (_has_content(section) and new):
+        if not section.kind or (has_content(section) and new):
             out.emit(
                 "section-removed", Kind.REMOVED, section.title, line=section.line, base_side=True
             )
     for section in came:
-        if not section.kind or (_has_content(section) and old):
+        if not section.kind or (has_content(section) and old):
             out.emit("section-added", Kind.ADDED, section.title, line=section.line)
     for before, after in common:
         if before == after:
             continue
         _diff_section_content(out, before, after, phases=phases)
-
-
-def _has_content(section: Section) -> bool:
-    return bool(
-        section.fields
-        or section.tables
-        or section.lists
-        or section.code
-        or section.paragraphs
-        or section.links
-    )
 
 
 # ---------------------------------------------------------------------------
