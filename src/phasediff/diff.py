@@ -1754,15 +1754,7 @@ def diff_documents(
     _diff_metrics(out, base.metrics, head.metrics, {})
     _diff_env(out, base.env, head.env, {})
     _diff_config_files(out, base.config_files, head.config_files, {})
-    _diff_checklist(
-        out,
-        base.limitations.current + base.limitations.future,
-        head.limitations.current + head.limitations.future,
-        added="limitation-added",
-        removed="limitation-removed",
-        checked="limitation-resolved",
-        edited="limitation-edited",
-    )
+    _diff_limitations(out, base, head)
     _diff_success(out, base, head, phases=False)
     _diff_footer(out, base, head)
     return _comparison(out, base, head, base_side, head_side)
@@ -1975,15 +1967,7 @@ def _diff_narrative(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> 
         "deployment": lambda: _diff_deployment_notes(out, base.deployment, head.deployment),
         "testing": lambda: _diff_testing(out, base, head),
         "rollback": lambda: _diff_rollback_plan(out, base, head),
-        "limitations": lambda: _diff_checklist(
-            out,
-            base.limitations.current + base.limitations.future,
-            head.limitations.current + head.limitations.future,
-            added="limitation-added",
-            removed="limitation-removed",
-            checked="limitation-resolved",
-            edited="limitation-edited",
-        ),
+        "limitations": lambda: _diff_limitations(out, base, head),
         # Each phase sets and ticks its own criteria: only the texts compare (progress is a
         # fact above), and a criterion of the base phase the head does not list is no warning.
         "success_criteria": lambda: _diff_checklist(
@@ -2068,6 +2052,18 @@ def _diff_phase_overview(out: _Emitter, base: PhaseDocument, head: PhaseDocument
     if old.summary != new.summary:
         before, after = _excerpt(old.summary, new.summary)
         out.emit("summary-changed", Kind.CHANGED, "summary", None, before, after, line=new.line)
+
+
+def _diff_limitations(out: _Emitter, base: PhaseDocument, head: PhaseDocument) -> None:
+    _diff_checklist(
+        out,
+        base.limitations.current + base.limitations.future,
+        head.limitations.current + head.limitations.future,
+        added="limitation-added",
+        removed="limitation-removed",
+        checked="limitation-resolved",
+        edited="limitation-edited",
+    )
 
 
 def _diff_deployment_notes(out: _Emitter, old: Deployment, new: Deployment) -> None:

@@ -485,11 +485,8 @@ def legend_category(text: str) -> Legend | None:
     return None
 
 
-def legend_of_colour(colour: str) -> Legend | None:
-    """The template's legend by hue: green new, blue modified, yellow unchanged, red deprecated."""
-    colour = colour.strip().casefold()
-    if not colour.startswith("#"):
-        return _NAMED_COLOURS.get(colour)
+def _hex_hls(colour: str) -> tuple[float, float, float] | None:
+    """``#rgb``, ``#rgba``, ``#rrggbb`` (alpha ignored) as hue, lightness, saturation."""
     digits = colour[1:]
     if len(digits) in (3, 4):
         digits = "".join(char * 2 for char in digits[:3])
@@ -497,7 +494,18 @@ def legend_of_colour(colour: str) -> Legend | None:
         red, green, blue = (int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
     except ValueError:
         return None
-    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    return colorsys.rgb_to_hls(red, green, blue)
+
+
+def legend_of_colour(colour: str) -> Legend | None:
+    """The template's legend by hue: green new, blue modified, yellow unchanged, red deprecated."""
+    colour = colour.strip().casefold()
+    if not colour.startswith("#"):
+        return _NAMED_COLOURS.get(colour)
+    hls = _hex_hls(colour)
+    if hls is None:
+        return None
+    hue, lightness, saturation = hls
     if saturation < 0.15 or lightness > 0.97:
         return Legend.UNCHANGED  # greys and near-white read as "nothing new here"
     degrees = hue * 360
@@ -568,14 +576,10 @@ def colour_family(colour: str) -> str | None:
     colour = re.sub(r"\s+", "", colour.strip().casefold())
     if not colour.startswith("#"):
         return _FAMILY_NAMES.get(re.sub(r"^(?:dark|pale)(?=\w)", "", colour) or colour)
-    digits = colour[1:]
-    if len(digits) in (3, 4):
-        digits = "".join(char * 2 for char in digits[:3])
-    try:
-        red, green, blue = (int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4))
-    except ValueError:
+    hls = _hex_hls(colour)
+    if hls is None:
         return None
-    hue, lightness, saturation = colorsys.rgb_to_hls(red, green, blue)
+    hue, lightness, saturation = hls
     if lightness > 0.97:
         return "white"
     if lightness < 0.1:
